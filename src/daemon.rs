@@ -1,0 +1,196 @@
+//! `loa serve`: wires the store, player, amplifier, engine and panel together and runs them
+//! until SIGTERM or SIGINT.
+//!
+//! [`run`] is injectable (house style 3): it takes its listener, clock, output factory and
+//! shutdown future, so a test runs the whole daemon on a port-0 listener with a fake clock
+//! and a capture output. [`serve`] is the production wiring around it: real clock, the
+//! configured output, signals, systemd notification.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::amp::{self, AmpTiming, Amplifier};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::engine::core::CoreSettings;
+use crate::engine::effects::{AudioSettings, RealEffects};
+use crate::engine::prepare::GainPolicy;
+use crate::engine::{self, EngineHandle, EngineSettings};
+use crate::library;
+use crate::output::{Output, OutputError, OutputFormat};
+use crate::panel::{self, PanelState};
+use crate::player::{Player, PlayerConfig};
+use crate::seed;
+use crate::store::Store;
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Startup failed.
+    #[error("{0}")]
+    Startup(String),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+}
+
+/// What `run` needs from outside.
+pub struct Wiring<F> {
+    /// The validated config.
+    pub config: Config,
+    /// Where the panel listens.
+    pub listener: TcpListener,
+    /// Wall clock and synchronisation.
+    pub clock: Arc<dyn Clock>,
+    /// Opens the output device (called on the player thread, again after failures).
+    pub output_factory: F,
+    /// Where shipped media (chime, demo clips) are.
+    pub shipped_media: PathBuf,
+}
+
+/// Production entry: real clock and output, signals, systemd readiness.
+pub fn serve(config: Config) -> Result<(), DaemonError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| DaemonError::Startup(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(config.panel.listen)
+            .await
+            .map_err(|e| DaemonError::Startup(format!("cannot listen on {}: {e}", config.panel.listen)))?;
+        let format = output_format(&config);
+        let spec = config.audio.output.clone();
+        let shipped_media = crate::demo::shipped_media_dir(&config.path);
+        let wiring = Wiring {
+            listener,
+            clock: Arc::new(SystemClock::default()),
+            output_factory: move || spec.open(format),
+            shipped_media,
+            config,
+        };
+        run(wiring, shutdown_signal(), |_| {}).await
+    })
+}
+
+/// Runs the daemon until `shutdown` resolves. `on_ready` receives the engine handle once
+/// the database, schedule and output are set up (tests use it; `serve` notifies systemd).
+pub async fn run<F>(
+    wiring: Wiring<F>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&EngineHandle),
+) -> Result<(), DaemonError>
+where
+    F: FnMut() -> Result<Box<dyn Output>, OutputError> + Send + 'static,
+{
+    let config = wiring.config;
+    let data_dir = &config.station.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| DaemonError::Startup(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+    let store = Store::open(&data_dir.join("loa.db")).map_err(|e| DaemonError::Startup(e.to_string()))?;
+    let media_dir = library::media_dir(data_dir);
+    match library::sweep_orphans(&store, &media_dir) {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(removed = n, "removed half-written media files left by a crash"),
+        Err(e) => tracing::error!(error = %e, "cannot sweep the media directory"),
+    }
+    if config.station.seed_demo {
+        match seed::seed_if_empty(&store, &media_dir, &wiring.shipped_media, Utc::now()) {
+            Ok(true) => tracing::info!("seeded the demo campaign into the empty database"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot seed the demo campaign"),
+        }
+    }
+
+    let (player_tx, player_events) = mpsc::unbounded_channel();
+    let player = Player::spawn_with(wiring.output_factory, PlayerConfig::default(), move |event| {
+        let _ = player_tx.send(event);
+    })
+    .map_err(|e| DaemonError::Startup(e.to_string()))?;
+    let relay = amp::open(&config.amp.relay).map_err(|e| DaemonError::Startup(e.to_string()))?;
+    let amp = Amplifier::new(relay, AmpTiming::new(config.amp.max_on), |event| {
+        tracing::info!(?event, "amplifier");
+    })
+    .map_err(|e| DaemonError::Startup(e.to_string()))?;
+    let audio = AudioSettings {
+        format: output_format(&config),
+        policy: GainPolicy {
+            target_lufs: config.audio.target_lufs,
+            ceiling_dbtp: config.audio.ceiling_dbtp,
+            master_db: config.audio.master_volume_db,
+        },
+        gap: config.audio.gap,
+        chime: config.audio.chime.clone(),
+        media_dir,
+    };
+    let fx = RealEffects::new(store.clone(), player, amp, audio);
+    let settings = EngineSettings {
+        core: CoreSettings {
+            catch_up: config.schedule.catch_up,
+            warm_up: config.schedule.warm_up,
+            hold: config.schedule.hold,
+            max_session: config.schedule.rules.max_session,
+            manual_max_wait: std::time::Duration::from_secs(30 * 60),
+            prepare_lead: std::time::Duration::from_secs(30),
+        },
+        rules: config.schedule.rules.clone(),
+        tz: config.station.time_zone,
+        approval_required: config.station.approval_required,
+    };
+    let (handle, inbox) = engine::channel();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let panel_state = PanelState {
+        config: Arc::new(config.clone()),
+        store,
+        engine: handle.clone(),
+        clock: wiring.clock.clone(),
+    };
+    let mut panel_stop = stop_rx.clone();
+    let server = axum::serve(wiring.listener, panel::router(panel_state)).with_graceful_shutdown(async move {
+        let _ = panel_stop.wait_for(|s| *s).await;
+    });
+    let server = tokio::spawn(async move { server.await });
+    on_ready(&handle);
+    tracing::info!(listen = %config.panel.listen, "loa is running");
+    let mut engine_stop = stop_rx;
+    let engine = engine::run(settings, wiring.clock, fx, player_events, inbox, async move {
+        let _ = engine_stop.wait_for(|s| *s).await;
+    });
+    let stopper = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    };
+    let (result, ()) = tokio::join!(engine, stopper);
+    let _ = server.await;
+    result.map_err(DaemonError::from)
+}
+
+/// The output format from the config.
+fn output_format(config: &Config) -> OutputFormat {
+    OutputFormat {
+        sample_rate: config.audio.sample_rate,
+        channels: config.audio.channels,
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

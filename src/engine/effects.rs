@@ -1,0 +1,283 @@
+//! The engine core's effects on the real world: the store (log), the player (audio) and the
+//! amplifier (relay). The core decides; this carries out, and remembers what is on air so
+//! the log row can be finished with what really happened.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::amp::Amplifier;
+use crate::engine::core::{Effects, Job};
+use crate::engine::prepare::{ClipCache, GainPolicy, ReadyClip};
+use crate::library;
+use crate::model::{ClipId, LogId, OccurrenceKey, Outcome, PlayedClip, PlaylistId};
+use crate::output::OutputFormat;
+use crate::player::{Broadcast, BroadcastId, ItemKind, Player, PreparedItem};
+use crate::store::{LogEntryDraft, OccurrenceEnd, OccurrenceStart, Store, StoreError};
+
+/// Audio settings the effects need.
+#[derive(Debug, Clone)]
+pub struct AudioSettings {
+    /// Output format.
+    pub format: OutputFormat,
+    /// Loudness policy.
+    pub policy: GainPolicy,
+    /// Silence between clips.
+    pub gap: Duration,
+    /// Opening and closing chime file.
+    pub chime: Option<PathBuf>,
+    /// Where clip originals live.
+    pub media_dir: PathBuf,
+}
+
+/// What is on air, for finishing its log row.
+#[derive(Debug, Clone)]
+pub struct OnAirRecord {
+    /// Its log row.
+    pub log: LogId,
+    /// Broadcast id given to the player.
+    pub broadcast: BroadcastId,
+    /// Clips in play order (without chimes).
+    pub clips: Vec<PlayedClip>,
+    /// Player item index of each clip in `clips`.
+    pub clip_items: Vec<usize>,
+    /// Player items started so far.
+    pub items_started: usize,
+    /// When the first sample reached the output.
+    pub first_sample: Option<DateTime<Utc>>,
+    /// When it was asked to start.
+    pub requested_at: DateTime<Utc>,
+}
+
+/// The engine's effects on store, player and amplifier.
+pub struct RealEffects {
+    /// The database.
+    pub store: Store,
+    /// The player thread's handle.
+    pub player: Player,
+    /// The amplifier relay.
+    pub amp: Amplifier,
+    /// Audio settings.
+    pub audio: AudioSettings,
+    /// Decoded clips for upcoming broadcasts.
+    pub cache: ClipCache,
+    /// The decoded chime.
+    pub chime: Option<ReadyClip>,
+    /// What is on air.
+    pub on_air: Option<OnAirRecord>,
+    /// The last problem, for the status page.
+    pub last_error: Option<String>,
+    /// Clips held for prepared broadcasts that have not started: (playlist, instant, clips).
+    reserved: Vec<(PlaylistId, DateTime<Utc>, Vec<ClipId>)>,
+    next_broadcast: u64,
+}
+
+impl RealEffects {
+    /// Effects over these parts; the chime is decoded now (a bad chime is logged, not fatal).
+    pub fn new(store: Store, player: Player, amp: Amplifier, audio: AudioSettings) -> RealEffects {
+        let chime = audio.chime.as_ref().and_then(|path| {
+            crate::engine::prepare::ready_file(path, None, &audio.policy, audio.format)
+                .map_err(|e| tracing::warn!(error = %e, "chime unusable; broadcasts play without it"))
+                .ok()
+        });
+        RealEffects {
+            store,
+            player,
+            amp,
+            audio,
+            cache: ClipCache::default(),
+            chime,
+            on_air: None,
+            last_error: None,
+            reserved: Vec::new(),
+            next_broadcast: 1,
+        }
+    }
+
+    /// Decodes the playlist's clips (cached) and lays out the broadcast.
+    fn build(&mut self, job: &Job) -> Result<(Broadcast, Vec<PlayedClip>, Vec<usize>), String> {
+        let playlist = self.store.playlist(job.playlist).map_err(|e| e.to_string())?;
+        if playlist.items.is_empty() {
+            return Err(format!("playlist \"{}\" is empty", playlist.name));
+        }
+        let mut clips = Vec::new();
+        let mut ready = Vec::new();
+        for id in &playlist.items {
+            let clip = self.store.clip(*id).map_err(|e| e.to_string())?;
+            let path = library::clip_path(&self.audio.media_dir, &clip);
+            let r = self
+                .cache
+                .get_or_ready(clip.id, &path, clip.loudness, &self.audio.policy, self.audio.format)?;
+            clips.push(PlayedClip {
+                clip: clip.id,
+                title: clip.title.clone(),
+                sha256: clip.sha256.clone(),
+                gain_db: r.gain.db(),
+            });
+            ready.push((clip.title, r));
+        }
+        let mut items = Vec::new();
+        let mut played = Vec::new();
+        let mut clip_items = Vec::new();
+        let chime = job.chime.then(|| self.chime.clone()).flatten();
+        if let Some(c) = &chime {
+            items.push(item("chime", c, ItemKind::Chime));
+        }
+        for round in 0..job.repeat.max(1) {
+            if round > 0 && !job.repeat_pause.is_zero() {
+                items.push(PreparedItem {
+                    label: "pause".to_owned(),
+                    pcm: Arc::new(vec![0.0; self.audio.format.samples_for(job.repeat_pause)]),
+                    gain: 0.0,
+                    kind: ItemKind::Chime,
+                });
+            }
+            for ((title, r), pc) in ready.iter().zip(&clips) {
+                clip_items.push(items.len());
+                items.push(item(title, r, ItemKind::Clip));
+                played.push(pc.clone());
+            }
+        }
+        if let Some(c) = &chime {
+            items.push(item("chime", c, ItemKind::Chime));
+        }
+        let id = self.next_broadcast;
+        self.next_broadcast += 1;
+        Ok((
+            Broadcast {
+                id: BroadcastId(id),
+                items,
+                gap: self.audio.gap,
+            },
+            played,
+            clip_items,
+        ))
+    }
+
+    fn note_error(&mut self, what: &str, e: impl std::fmt::Display) {
+        let message = format!("{what}: {e}");
+        tracing::error!("{message}");
+        self.last_error = Some(message);
+    }
+}
+
+fn item(label: &str, r: &ReadyClip, kind: ItemKind) -> PreparedItem {
+    PreparedItem {
+        label: label.to_owned(),
+        pcm: r.pcm.clone(),
+        gain: r.gain.linear(),
+        kind,
+    }
+}
+
+impl Effects for RealEffects {
+    fn is_logged(&self, key: &OccurrenceKey) -> bool {
+        match self.store.is_logged(*key) {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                // Without the log we cannot know; not playing is the safe side.
+                tracing::error!(error = %e, "cannot read the broadcast log; holding the occurrence back");
+                true
+            }
+        }
+    }
+
+    fn relay(&mut self, on: bool, _now: DateTime<Utc>) {
+        let result = if on {
+            self.amp.switch_on("broadcast")
+        } else {
+            self.amp.switch_off("air free")
+        };
+        if let Err(e) = result {
+            self.note_error(if on { "relay on failed" } else { "relay off failed" }, e);
+        }
+    }
+
+    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<(), String> {
+        self.reserved
+            .retain(|(p, at, _)| !(*p == job.playlist && *at == job.scheduled_at) && *at > now);
+        let (broadcast, clips, clip_items) = self.build(job)?;
+        let log = self
+            .store
+            .start_occurrence(&OccurrenceStart {
+                origin: job.origin.clone(),
+                priority: job.priority,
+                scheduled_at: job.scheduled_at,
+                started_at: now,
+                rule_broken: job.rule_broken.clone(),
+            })
+            .map_err(|e| match e {
+                StoreError::AlreadyLogged { .. } => "already in the log".to_owned(),
+                other => other.to_string(),
+            })?;
+        self.on_air = Some(OnAirRecord {
+            log,
+            broadcast: broadcast.id,
+            clips,
+            clip_items,
+            items_started: 0,
+            first_sample: None,
+            requested_at: now,
+        });
+        self.player.play(broadcast).map_err(|e| e.to_string())?;
+        tracing::info!(scheduled = %job.scheduled_at, playlist = %job.playlist, "broadcast starting");
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        if let Err(e) = self.player.stop() {
+            self.note_error("cannot reach the player", e);
+        }
+    }
+
+    fn log_unplayed(&mut self, job: &Job, outcome: Outcome, _now: DateTime<Utc>) {
+        tracing::info!(scheduled = %job.scheduled_at, outcome = outcome.code(), detail = outcome.detail(), "broadcast not played");
+        let draft = LogEntryDraft {
+            origin: job.origin.clone(),
+            priority: job.priority,
+            scheduled_at: job.scheduled_at,
+            started_at: None,
+            ended_at: None,
+            clips: Vec::new(),
+            outcome,
+            rule_broken: job.rule_broken.clone(),
+        };
+        if let Err(e) = self.store.record(&draft) {
+            self.note_error("cannot write the broadcast log", e);
+        }
+    }
+
+    fn log_finished(&mut self, job: &Job, outcome: Outcome, now: DateTime<Utc>) {
+        let Some(air) = self.on_air.take() else { return };
+        tracing::info!(scheduled = %job.scheduled_at, outcome = outcome.code(), detail = outcome.detail(), "broadcast ended");
+        let aired = air.clip_items.iter().filter(|&&i| i < air.items_started).count();
+        let end = OccurrenceEnd {
+            started_at: air.first_sample.or(Some(air.requested_at)),
+            ended_at: Some(now),
+            clips: air.clips[..aired].to_vec(),
+            outcome,
+        };
+        if let Err(e) = self.store.finish_occurrence(air.log, &end) {
+            self.note_error("cannot finish the broadcast log row", e);
+        }
+        let keep: Vec<ClipId> = self.reserved.iter().flat_map(|(_, _, c)| c.iter().copied()).collect();
+        self.cache.retain(&keep);
+    }
+
+    fn prepare(&mut self, job: &Job) {
+        let Ok(playlist) = self.store.playlist(job.playlist) else { return };
+        self.reserved.push((job.playlist, job.scheduled_at, playlist.items.clone()));
+        for id in playlist.items {
+            let Ok(clip) = self.store.clip(id) else { continue };
+            let path = library::clip_path(&self.audio.media_dir, &clip);
+            if let Err(e) = self
+                .cache
+                .get_or_ready(clip.id, &path, clip.loudness, &self.audio.policy, self.audio.format)
+            {
+                self.note_error("cannot prepare a clip", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The engine: one loop owning the schedule, the player and the relay, taking commands
+//! through one channel and writing every occurrence's outcome to the log.
+//!
+//! The decisions live in [`core::EngineCore`], a state machine with no I/O; this module is
+//! its async shell: it reads the clock (through the injected [`Clock`]), naps until the
+//! next thing to do (at most a minute, so clock jumps are noticed), forwards player events
+//! and commands, persists how far the schedule has been handled, and publishes a status
+//! snapshot. It knows nothing of HTTP.
+
+pub mod core;
+pub mod effects;
+pub mod prepare;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+
+use crate::clock::Clock;
+use crate::engine::core::{CoreSettings, EngineCore, ManualRequest, PlayEnd, MAX_NAP};
+use crate::engine::effects::RealEffects;
+use crate::model::{Campaign, Programme};
+use crate::player::{self, OutputState, PlayerEvent};
+use crate::schedule::{Station, StationRules};
+use crate::store::{Store, StoreError};
+
+/// A command to the engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Play a playlist now or at an instant, at a priority.
+    Request(ManualRequest),
+    /// Stop what is on air.
+    Stop {
+        /// Who asked.
+        requested_by: String,
+    },
+    /// Programmes or campaigns changed in the store: re-read them.
+    Reload,
+}
+
+/// A snapshot of the engine for the panel, health checks and metrics.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct EngineStatus {
+    /// The broadcast on air: its scheduled instant and playlist id.
+    pub on_air: Option<OnAirStatus>,
+    /// Whether the relay is on.
+    pub relay_on: bool,
+    /// Whether the clock is synchronised.
+    pub clock_synchronised: bool,
+    /// The output device's state, in words.
+    pub output: String,
+    /// Whether the output device is working.
+    pub output_ok: bool,
+    /// The last problem the engine met.
+    pub last_error: Option<String>,
+    /// The next scheduled instant.
+    pub next_occurrence: Option<DateTime<Utc>>,
+    /// How many broadcasts started since the daemon started.
+    pub broadcasts_started: u64,
+}
+
+/// What is on air.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OnAirStatus {
+    /// When it was due.
+    pub scheduled_at: DateTime<Utc>,
+    /// The playlist.
+    pub playlist: i64,
+    /// Its priority.
+    pub priority: crate::model::Priority,
+}
+
+/// The timing and rules the engine runs with.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Core timing.
+    pub core: CoreSettings,
+    /// Station rules.
+    pub rules: StationRules,
+    /// Station time zone.
+    pub tz: chrono_tz::Tz,
+    /// Whether unapproved programmes are held back.
+    pub approval_required: bool,
+}
+
+/// The handle others use to talk to the engine.
+#[derive(Debug, Clone)]
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<EngineStatus>,
+}
+
+/// Why the engine could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The database failed at start.
+    #[error("engine cannot read its state")]
+    Store(#[from] StoreError),
+}
+
+impl EngineHandle {
+    /// Sends a command; false if the engine has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// The latest status snapshot.
+    pub fn status(&self) -> EngineStatus {
+        self.status.borrow().clone()
+    }
+}
+
+/// The meta key under which the handled-until instant is persisted.
+const CHECKED_UNTIL: &str = "engine.checked_until";
+
+/// Creates the command channel and status watch; `run` consumes the other ends.
+pub fn channel() -> (EngineHandle, EngineInbox) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (status_tx, status_rx) = watch::channel(EngineStatus::default());
+    (
+        EngineHandle {
+            commands: tx,
+            status: status_rx,
+        },
+        EngineInbox {
+            commands: rx,
+            status: status_tx,
+        },
+    )
+}
+
+/// The engine's ends of its channels.
+#[derive(Debug)]
+pub struct EngineInbox {
+    commands: mpsc::UnboundedReceiver<Command>,
+    status: watch::Sender<EngineStatus>,
+}
+
+/// Runs the engine until `shutdown` resolves; the relay is off when it returns.
+pub async fn run(
+    settings: EngineSettings,
+    clock: Arc<dyn Clock>,
+    mut fx: RealEffects,
+    mut player_events: mpsc::UnboundedReceiver<PlayerEvent>,
+    mut inbox: EngineInbox,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), EngineError> {
+    let store = fx.store.clone();
+    for settled in store.settle_unfinished()? {
+        tracing::warn!(scheduled = %settled.scheduled_at, "a broadcast was cut by a crash or power loss; logged as failed");
+    }
+    let (mut programmes, mut campaigns) = load(&store)?;
+    let now = clock.now();
+    let checked = store
+        .meta(CHECKED_UNTIL)?
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map_or(now, |t| t.to_utc());
+    let mut core = EngineCore::new(settings.core.clone(), checked);
+    let mut status = EngineStatus {
+        output: "opening".to_owned(),
+        ..EngineStatus::default()
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let now = clock.now();
+        let synced = clock.is_synchronised();
+        let station = Station {
+            programmes: &programmes,
+            campaigns: &campaigns,
+            rules: &settings.rules,
+            tz: settings.tz,
+            approval_required: settings.approval_required,
+        };
+        let before = core.checked_until();
+        core.tick(now, synced, &station, &mut fx);
+        if core.checked_until() != before {
+            if let Err(e) = store.set_meta(CHECKED_UNTIL, &core.checked_until().to_rfc3339()) {
+                tracing::error!(error = %e, "cannot persist the schedule position");
+            }
+        }
+        status.relay_on = core.relay_is_on();
+        status.clock_synchronised = synced;
+        status.on_air = core.on_air().map(|j| OnAirStatus {
+            scheduled_at: j.scheduled_at,
+            playlist: j.playlist.0,
+            priority: j.priority,
+        });
+        status.last_error.clone_from(&fx.last_error);
+        status.next_occurrence = station.next_instant(now.max(core.checked_until()));
+        inbox.status.send_replace(status.clone());
+
+        let wake = core.next_wake(now, &station).map_or(now + MAX_NAP, |w| w.min(now + MAX_NAP));
+        let nap = (wake - clock.now()).to_std().unwrap_or_default();
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(nap) => {}
+            Some(command) = inbox.commands.recv() => {
+                let now = clock.now();
+                match command {
+                    Command::Request(req) => core.request(req, now, &station, &mut fx),
+                    Command::Stop { requested_by } => core.stop(&requested_by, &mut fx),
+                    Command::Reload => {
+                        match load(&store) {
+                            Ok((p, c)) => (programmes, campaigns) = (p, c),
+                            Err(e) => tracing::error!(error = %e, "cannot reload programmes"),
+                        }
+                    }
+                }
+            }
+            Some(event) = player_events.recv() => {
+                let now = clock.now();
+                match event {
+                    PlayerEvent::Started { id, first_sample_at } => {
+                        if let Some(air) = fx.on_air.as_mut().filter(|a| a.broadcast == id) {
+                            air.first_sample = Some(wall_time(&*clock, first_sample_at));
+                            status.broadcasts_started += 1;
+                        }
+                    }
+                    PlayerEvent::ItemStarted { id, index } => {
+                        if let Some(air) = fx.on_air.as_mut().filter(|a| a.broadcast == id) {
+                            air.items_started = air.items_started.max(index + 1);
+                        }
+                    }
+                    PlayerEvent::Finished { id, outcome, .. } => {
+                        if fx.on_air.as_ref().is_some_and(|a| a.broadcast == id) {
+                            let end = match outcome {
+                                player::Outcome::Completed => PlayEnd::Completed,
+                                player::Outcome::Stopped => PlayEnd::Stopped,
+                                player::Outcome::Failed(error) => PlayEnd::Failed {
+                                    played_any: fx.on_air.as_ref().is_some_and(|a| a.items_started > 1),
+                                    error,
+                                },
+                            };
+                            core.finished(end, now, &station, &mut fx);
+                        }
+                    }
+                    PlayerEvent::OutputState(state) => {
+                        (status.output, status.output_ok) = match &state {
+                            OutputState::Open { name } | OutputState::Reopened { name } => (name.clone(), true),
+                            OutputState::Failed { error } => (format!("unavailable: {error}"), false),
+                        };
+                        if !status.output_ok {
+                            tracing::warn!(output = %status.output, "output device problem; retrying");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let _ = fx.player.stop();
+    if let Err(e) = fx.amp.switch_off("shutdown") {
+        tracing::error!(error = %e, "relay did not switch off at shutdown");
+    }
+    Ok(())
+}
+
+/// Converts a monotonic instant from the player into wall-clock time.
+fn wall_time(clock: &dyn Clock, at: Instant) -> DateTime<Utc> {
+    let ago = Instant::now().saturating_duration_since(at);
+    clock.now() - chrono::Duration::from_std(ago).unwrap_or_default()
+}
+
+fn load(store: &Store) -> Result<(Vec<Programme>, Vec<Campaign>), StoreError> {
+    Ok((store.programmes()?, store.campaigns()?))
+}

@@ -1,0 +1,210 @@
+//! JSON API handlers: health, metrics, status, the computed schedule, the broadcast log,
+//! cron preview, and manual broadcasts.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, PanelState, authorize};
+use crate::cron::CronExpr;
+use crate::engine::Command;
+use crate::engine::core::ManualRequest;
+use crate::model::{LogEntry, PlaylistId, Priority};
+use crate::schedule::{Station, Verdict};
+
+/// One occurrence in the computed schedule.
+#[derive(Debug, Serialize)]
+pub struct ScheduleItem {
+    /// The instant, RFC 3339 in the station's zone.
+    pub at: String,
+    /// Programme id.
+    pub programme: i64,
+    /// Programme name.
+    pub name: String,
+    /// `air`, `air_breaking_rule` or `skip`.
+    pub verdict: &'static str,
+    /// The rule, when one applies.
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Range {
+    from: Option<DateTime<chrono::FixedOffset>>,
+    to: Option<DateTime<chrono::FixedOffset>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CronQuery {
+    expr: String,
+    count: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct BroadcastBody {
+    playlist: i64,
+    #[serde(default = "normal")]
+    priority: Priority,
+    at: Option<DateTime<chrono::FixedOffset>>,
+}
+
+fn normal() -> Priority {
+    Priority::Normal
+}
+
+/// `GET /healthz`: 200 when every check passes, 503 when degraded.
+pub(super) async fn healthz(State(state): State<PanelState>) -> impl IntoResponse {
+    let status = state.engine.status();
+    let database = state.store.meta("engine.checked_until").is_ok();
+    let healthy = database && status.output_ok && status.clock_synchronised;
+    let body = serde_json::json!({
+        "status": if healthy { "ok" } else { "degraded" },
+        "checks": {
+            "database": database,
+            "output": {"ok": status.output_ok, "detail": status.output},
+            "clock_synchronised": status.clock_synchronised,
+            "relay_on": status.relay_on,
+            "last_error": status.last_error,
+        }
+    });
+    let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoResponse {
+    let status = state.engine.status();
+    let text = format!(
+        "# HELP loa_broadcasts_started_total Broadcasts started since the daemon started.\n\
+         # TYPE loa_broadcasts_started_total counter\n\
+         loa_broadcasts_started_total {}\n\
+         # HELP loa_relay_on Whether the amplifier relay is on.\n\
+         # TYPE loa_relay_on gauge\n\
+         loa_relay_on {}\n\
+         # HELP loa_output_ok Whether the output device works.\n\
+         # TYPE loa_output_ok gauge\n\
+         loa_output_ok {}\n\
+         # HELP loa_clock_synchronised Whether the clock is synchronised.\n\
+         # TYPE loa_clock_synchronised gauge\n\
+         loa_clock_synchronised {}\n",
+        status.broadcasts_started,
+        u8::from(status.relay_on),
+        u8::from(status.output_ok),
+        u8::from(status.clock_synchronised),
+    );
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// `GET /api/status`: the engine's snapshot.
+pub(super) async fn status(State(state): State<PanelState>) -> impl IntoResponse {
+    Json(state.engine.status())
+}
+
+/// `GET /api/schedule?from=&to=`: occurrences with verdicts (default: the next 7 days).
+pub(super) async fn schedule(
+    State(state): State<PanelState>,
+    Query(range): Query<Range>,
+) -> Result<Json<Vec<ScheduleItem>>, ApiError> {
+    let from = range.from.map_or_else(|| state.clock.now(), |t| t.to_utc());
+    let to = range.to.map_or(from + chrono::Duration::days(7), |t| t.to_utc());
+    if to < from || to - from > chrono::Duration::days(400) {
+        return Err(ApiError::bad_request("`to` must be after `from` and at most 400 days later"));
+    }
+    Ok(Json(schedule_items(&state, from, to)?))
+}
+
+/// The computed schedule between two instants.
+pub(super) fn schedule_items(
+    state: &PanelState,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ScheduleItem>, ApiError> {
+    let programmes = state.store.programmes()?;
+    let campaigns = state.store.campaigns()?;
+    let tz = state.config.station.time_zone;
+    let station = Station {
+        programmes: &programmes,
+        campaigns: &campaigns,
+        rules: &state.config.schedule.rules,
+        tz,
+        approval_required: state.config.station.approval_required,
+    };
+    Ok(station
+        .occurrences(from, to)
+        .into_iter()
+        .map(|p| {
+            let (verdict, rule) = match p.verdict {
+                Verdict::Air => ("air", None),
+                Verdict::AirBreakingRule(r) => ("air_breaking_rule", Some(r)),
+                Verdict::Skip(r) => ("skip", Some(r)),
+            };
+            ScheduleItem {
+                at: p.key.scheduled.with_timezone(&tz).to_rfc3339(),
+                programme: p.key.programme.0,
+                name: programmes
+                    .iter()
+                    .find(|x| x.id == p.key.programme)
+                    .map_or_else(String::new, |x| x.name.clone()),
+                verdict,
+                rule,
+            }
+        })
+        .collect())
+}
+
+/// `GET /api/log?from=&to=`: broadcast log rows (default: the last 7 days).
+pub(super) async fn log(
+    State(state): State<PanelState>,
+    Query(range): Query<Range>,
+) -> Result<Json<Vec<LogEntry>>, ApiError> {
+    let to = range.to.map_or_else(|| state.clock.now(), |t| t.to_utc());
+    let from = range.from.map_or(to - chrono::Duration::days(7), |t| t.to_utc());
+    Ok(Json(state.store.log_between(from, to)?))
+}
+
+/// `GET /api/cron/preview?expr=&count=`: the next firings of an expression.
+pub(super) async fn cron_preview(
+    State(state): State<PanelState>,
+    Query(q): Query<CronQuery>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    let cron = CronExpr::parse(&q.expr).map_err(|e| ApiError::bad_request(format!("cron expression: {e}")))?;
+    let tz = state.config.station.time_zone;
+    Ok(Json(
+        cron.iter_after(state.clock.now(), tz)
+            .take(q.count.unwrap_or(10).min(100))
+            .map(|t| t.with_timezone(&tz).to_rfc3339())
+            .collect(),
+    ))
+}
+
+/// `POST /api/broadcasts`: play a playlist now or at an instant (bearer token).
+pub(super) async fn broadcast(
+    State(state): State<PanelState>,
+    headers: HeaderMap,
+    Json(body): Json<BroadcastBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = authorize(&state, &headers)?;
+    let playlist = state.store.playlist(PlaylistId(body.playlist))?;
+    if playlist.items.is_empty() {
+        return Err(ApiError::bad_request(format!("playlist \"{}\" is empty", playlist.name)));
+    }
+    let accepted = state.engine.send(Command::Request(ManualRequest {
+        playlist: playlist.id,
+        priority: body.priority,
+        at: body.at.map(|t| t.to_utc()),
+        requested_by: who,
+    }));
+    if !accepted {
+        return Err(ApiError::bad_request("the engine is shutting down"));
+    }
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({"accepted": true}))))
+}
+
+/// `POST /api/broadcasts/stop`: stop what is on air (bearer token).
+pub(super) async fn stop(State(state): State<PanelState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    let who = authorize(&state, &headers)?;
+    state.engine.send(Command::Stop { requested_by: who });
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({"accepted": true}))))
+}

@@ -1,0 +1,247 @@
+//! Occurrences computed from programmes, campaigns and station rules — pure computation.
+//!
+//! Given the programmes, their campaigns, the station rules, the time zone and a window of
+//! instants, this module says which occurrences fall in the window and whether each may
+//! air, airs breaking a rule (emergencies only), or is skipped and by which rule. It never
+//! reads the clock (`now` and windows are arguments), never sleeps, never does I/O.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::model::{Campaign, CampaignId, DateRange, OccurrenceKey, Priority, Programme};
+
+/// Limits on when and how long the station broadcasts. Only emergencies may break them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationRules {
+    /// No broadcast starts before this local time.
+    pub earliest: NaiveTime,
+    /// No broadcast starts after this local time.
+    pub latest: NaiveTime,
+    /// Local time intervals with no broadcasts.
+    pub quiet_hours: Vec<QuietHours>,
+    /// A session is cut after this long.
+    pub max_session: Duration,
+}
+
+/// A local time interval `[from, to)`; it wraps past midnight when `to <= from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    /// Start, inclusive.
+    pub from: NaiveTime,
+    /// End, exclusive.
+    pub to: NaiveTime,
+}
+
+/// What the rules say about one occurrence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It airs.
+    Air,
+    /// It airs although it breaks this rule (emergency); the log says so.
+    AirBreakingRule(String),
+    /// It does not air, because of this rule.
+    Skip(String),
+}
+
+/// One occurrence of a programme in a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// Programme and scheduled instant.
+    pub key: OccurrenceKey,
+    /// The programme's priority.
+    pub priority: Priority,
+    /// Whether and how it airs.
+    pub verdict: Verdict,
+}
+
+/// Everything the scheduler needs, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Station<'a> {
+    /// All programmes (disabled ones are ignored).
+    pub programmes: &'a [Programme],
+    /// Campaigns programmes may belong to.
+    pub campaigns: &'a [Campaign],
+    /// Station rules.
+    pub rules: &'a StationRules,
+    /// The station's time zone.
+    pub tz: Tz,
+    /// Whether unapproved programmes are held back.
+    pub approval_required: bool,
+}
+
+/// How far ahead `next_instant` looks before concluding nothing will ever fire.
+const HORIZON_DAYS: i64 = 400;
+
+impl StationRules {
+    /// The rule a broadcast starting at local time `t` would break, if any.
+    pub fn violation(&self, t: NaiveTime) -> Option<String> {
+        if t < self.earliest {
+            return Some(format!("before earliest broadcast time {}", self.earliest.format("%H:%M")));
+        }
+        if t > self.latest {
+            return Some(format!("after latest broadcast time {}", self.latest.format("%H:%M")));
+        }
+        self.quiet_hours.iter().find(|q| q.contains(t)).map(|q| {
+            format!("quiet hours {}-{}", q.from.format("%H:%M"), q.to.format("%H:%M"))
+        })
+    }
+}
+
+impl QuietHours {
+    /// Whether local time `t` falls inside.
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        if self.from < self.to {
+            self.from <= t && t < self.to
+        } else {
+            t >= self.from || t < self.to
+        }
+    }
+}
+
+impl<'a> Station<'a> {
+    /// Occurrences with `after < instant <= until`, sorted by instant, then by priority
+    /// (highest first), then by programme id.
+    pub fn occurrences(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Planned> {
+        let campaigns = self.campaign_dates();
+        let mut out = Vec::new();
+        for p in self.programmes.iter().filter(|p| p.enabled) {
+            let Some(dates) = effective_dates(p, &campaigns) else { continue };
+            for at in self.firings(p, dates, after).take_while(|t| *t <= until) {
+                out.push(Planned {
+                    key: OccurrenceKey {
+                        programme: p.id,
+                        scheduled: at,
+                    },
+                    priority: p.priority,
+                    verdict: self.verdict(p, at),
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.key.scheduled, std::cmp::Reverse(a.priority), a.key.programme).cmp(&(
+                b.key.scheduled,
+                std::cmp::Reverse(b.priority),
+                b.key.programme,
+            ))
+        });
+        out
+    }
+
+    /// The first instant after `after` at which any enabled programme fires, looking at
+    /// most about a year ahead.
+    pub fn next_instant(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let campaigns = self.campaign_dates();
+        let horizon = after + chrono::Duration::days(HORIZON_DAYS);
+        self.programmes
+            .iter()
+            .filter(|p| p.enabled)
+            .filter_map(|p| {
+                let dates = effective_dates(p, &campaigns)?;
+                self.firings(p, dates, after).next()
+            })
+            .filter(|t| *t <= horizon)
+            .min()
+    }
+
+    /// The verdict for programme `p` firing at `at`.
+    pub fn verdict(&self, p: &Programme, at: DateTime<Utc>) -> Verdict {
+        if self.approval_required && !p.approved {
+            return Verdict::Skip("awaiting approval".to_owned());
+        }
+        let local = at.with_timezone(&self.tz).time();
+        match self.rules.violation(local) {
+            None => Verdict::Air,
+            Some(rule) if p.priority == Priority::Emergency => Verdict::AirBreakingRule(rule),
+            Some(rule) => Verdict::Skip(rule),
+        }
+    }
+
+    /// Firings of `p` strictly after `after` and within `dates` (local, inclusive).
+    fn firings(
+        &self,
+        p: &'a Programme,
+        dates: Option<DateRange>,
+        after: DateTime<Utc>,
+    ) -> impl Iterator<Item = DateTime<Utc>> + 'a {
+        let tz = self.tz;
+        let (start, end) = match dates {
+            Some(d) => (
+                after.max(local_midnight(d.start, tz) - chrono::Duration::seconds(1)),
+                Some(d.end),
+            ),
+            None => (after, None),
+        };
+        let horizon = after + chrono::Duration::days(HORIZON_DAYS);
+        p.cron
+            .iter_after(start, tz)
+            .take_while(move |t| *t <= horizon)
+            .take_while(move |t| end.is_none_or(|end| local_date(*t, tz) <= end))
+    }
+
+    fn campaign_dates(&self) -> HashMap<CampaignId, DateRange> {
+        self.campaigns.iter().map(|c| (c.id, c.dates)).collect()
+    }
+}
+
+/// The programme's effective date bounds: its campaign's and its own, intersected.
+/// `None` means it can never fire (unknown campaign or empty intersection);
+/// `Some(None)` means unbounded.
+fn effective_dates(
+    p: &Programme,
+    campaigns: &HashMap<CampaignId, DateRange>,
+) -> Option<Option<DateRange>> {
+    let campaign = match p.campaign {
+        Some(id) => Some(*campaigns.get(&id)?),
+        None => None,
+    };
+    let bounds = match (campaign, p.dates) {
+        (Some(a), Some(b)) => Some(DateRange {
+            start: a.start.max(b.start),
+            end: a.end.min(b.end),
+        }),
+        (a, b) => a.or(b),
+    };
+    match bounds {
+        Some(r) if r.start > r.end => None,
+        other => Some(other),
+    }
+}
+
+/// The first instant of local date `d` in `tz`.
+pub fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let naive = d.and_time(NaiveTime::MIN);
+    match tz.from_local_datetime(&naive).earliest() {
+        Some(t) => t.to_utc(),
+        // Midnight falls in a DST gap in a few zones: the day starts an hour later.
+        None => (tz.from_utc_datetime(&naive)).to_utc(),
+    }
+}
+
+/// The local date of instant `t` in `tz`.
+pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
+}
+
+/// Whether `d` is inside the inclusive range.
+pub fn in_range(d: NaiveDate, r: &DateRange) -> bool {
+    r.start <= d && d <= r.end
+}
+
+/// Vietnamese weekday name for local dates (used in plain-language schedule text).
+pub fn weekday_vi(d: NaiveDate) -> &'static str {
+    match d.weekday().num_days_from_monday() {
+        0 => "Thứ Hai",
+        1 => "Thứ Ba",
+        2 => "Thứ Tư",
+        3 => "Thứ Năm",
+        4 => "Thứ Sáu",
+        5 => "Thứ Bảy",
+        _ => "Chủ Nhật",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,190 @@
+//! Tests of the programmes table: round trips, references, flags and soft deletion.
+
+use std::time::Duration;
+
+use super::{day, new_clip, new_programme, store_with_programme};
+use crate::cron::CronExpr;
+use crate::model::{CampaignId, ClashRule, DateRange, PlaylistId, Priority, ProgrammeId};
+use crate::store::{NewCampaign, Store, StoreError};
+
+#[test]
+fn every_field_round_trips() {
+    let store = Store::open_in_memory().unwrap();
+    let clip = store.insert_clip(&new_clip(1)).unwrap().clip;
+    let playlist = store.create_playlist("Sáng", &[clip.id]).unwrap();
+    let campaign = store
+        .create_campaign(&NewCampaign {
+            name: "Tháng hành động vì trẻ em 2026".to_owned(),
+            theme: String::new(),
+            dates: DateRange {
+                start: day("2026-06-01"),
+                end: day("2026-06-30"),
+            },
+        })
+        .unwrap();
+    let variants = [
+        new_programme(playlist.id),
+        {
+            let mut p = new_programme(playlist.id);
+            p.name = "Khẩn cấp".to_owned();
+            p.cron = CronExpr::parse("@daily").unwrap();
+            p.campaign = Some(campaign.id);
+            p.dates = Some(DateRange {
+                start: day("2026-06-01"),
+                end: day("2026-06-01"),
+            });
+            p.priority = Priority::Emergency;
+            p.clash = ClashRule::CutIn;
+            p.repeat = 1;
+            p.repeat_pause = Duration::ZERO;
+            p.chime = false;
+            p.enabled = false;
+            p.approved = true;
+            p
+        },
+        {
+            let mut p = new_programme(playlist.id);
+            p.priority = Priority::Priority;
+            p.clash = ClashRule::Queue {
+                max_wait: Duration::ZERO,
+            };
+            p
+        },
+    ];
+    let mut created = Vec::new();
+    for new in &variants {
+        let p = store.create_programme(new).unwrap();
+        assert_eq!(
+            (
+                &p.name, &p.cron, p.playlist, p.campaign, p.dates, p.priority
+            ),
+            (
+                &new.name,
+                &new.cron,
+                new.playlist,
+                new.campaign,
+                new.dates,
+                new.priority
+            )
+        );
+        assert_eq!(
+            (
+                p.clash,
+                p.repeat,
+                p.repeat_pause,
+                p.chime,
+                p.enabled,
+                p.approved
+            ),
+            (
+                new.clash,
+                new.repeat,
+                new.repeat_pause,
+                new.chime,
+                new.enabled,
+                new.approved
+            )
+        );
+        assert_eq!(store.programme(p.id).unwrap(), p);
+        created.push(p);
+    }
+    assert_eq!(store.programmes().unwrap(), created);
+}
+
+#[test]
+fn update_and_flags_change_the_row() {
+    let (store, id) = store_with_programme();
+    let mut p = store.programme(id).unwrap();
+    p.name = "Bản tin chiều".to_owned();
+    p.cron = CronExpr::parse("0 17 * * *").unwrap();
+    p.repeat = 3;
+    assert_eq!(store.update_programme(&p).unwrap(), p);
+    assert_eq!(store.programme(id).unwrap(), p);
+    assert!(!store.set_programme_enabled(id, false).unwrap().enabled);
+    assert!(store.set_programme_approved(id, true).unwrap().approved);
+    let stored = store.programme(id).unwrap();
+    assert!(!stored.enabled && stored.approved);
+}
+
+#[test]
+fn bad_programmes_are_rejected() {
+    let (store, id) = store_with_programme();
+    let base = store.programme(id).unwrap();
+    let mut zero_repeat = base.clone();
+    zero_repeat.repeat = 0;
+    let mut reversed = base.clone();
+    reversed.dates = Some(DateRange {
+        start: day("2026-06-02"),
+        end: day("2026-06-01"),
+    });
+    let mut unnamed = base.clone();
+    unnamed.name = " ".to_owned();
+    for bad in [zero_repeat, reversed, unnamed] {
+        assert!(matches!(
+            store.update_programme(&bad),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+    let mut no_playlist = base.clone();
+    no_playlist.playlist = PlaylistId(77);
+    assert!(matches!(
+        store.update_programme(&no_playlist),
+        Err(StoreError::NotFound {
+            what: "playlist",
+            id: 77
+        })
+    ));
+    let mut no_campaign = base.clone();
+    no_campaign.campaign = Some(CampaignId(78));
+    assert!(matches!(
+        store.update_programme(&no_campaign),
+        Err(StoreError::NotFound {
+            what: "campaign",
+            id: 78
+        })
+    ));
+    let mut ghost = base.clone();
+    ghost.id = ProgrammeId(79);
+    assert!(matches!(
+        store.update_programme(&ghost),
+        Err(StoreError::NotFound {
+            what: "programme",
+            id: 79
+        })
+    ));
+    assert_eq!(store.programme(id).unwrap(), base, "nothing changed");
+}
+
+#[test]
+fn delete_hides_but_keeps_the_programme_and_its_id() {
+    let (store, id) = store_with_programme();
+    let p = store.programme(id).unwrap();
+    store.delete_programme(id).unwrap();
+    assert!(store.programmes().unwrap().is_empty());
+    for result in [
+        store.programme(id),
+        store.set_programme_enabled(id, true),
+        store.update_programme(&p),
+    ] {
+        assert!(matches!(
+            result,
+            Err(StoreError::NotFound {
+                what: "programme",
+                ..
+            })
+        ));
+    }
+    assert!(matches!(
+        store.delete_programme(id),
+        Err(StoreError::NotFound {
+            what: "programme",
+            ..
+        })
+    ));
+    let kept = store.programme_including_deleted(id).unwrap();
+    assert_eq!((kept.name, kept.enabled), (p.name.clone(), false));
+    let mut again = super::new_programme(p.playlist);
+    again.name = p.name;
+    let new = store.create_programme(&again).unwrap();
+    assert!(new.id > id, "ids are never reused");
+}
