@@ -16,9 +16,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::cron::CronExpr;
 use crate::decode;
-use crate::loudness::{self, Gain};
+use crate::engine::prepare::{self, GainPolicy};
 use crate::output::{self, OutputFormat, OutputSpec, Tone};
-use crate::resample;
 use crate::schedule::{Station, Verdict};
 use crate::store::Store;
 
@@ -61,7 +60,10 @@ pub fn check(config_path: &Path) -> Result<(), CliError> {
     println!("ok      config {}", config_path.display());
     let mut problems = 0;
     let mut report = |ok: bool, what: &str, detail: String| {
-        println!("{}  {what}: {detail}", if ok { "ok    " } else { "PROBLEM" });
+        println!(
+            "{}  {what}: {detail}",
+            if ok { "ok    " } else { "PROBLEM" }
+        );
         if !ok {
             problems += 1;
         }
@@ -70,9 +72,17 @@ pub fn check(config_path: &Path) -> Result<(), CliError> {
     match Store::open(&db_path) {
         Ok(store) => match store.check_integrity() {
             Ok(()) => report(true, "database", db_path.display().to_string()),
-            Err(e) => report(false, "database", format!("{e}; restore from a backup (loa import)")),
+            Err(e) => report(
+                false,
+                "database",
+                format!("{e}; restore from a backup (loa import)"),
+            ),
         },
-        Err(e) => report(false, "database", format!("{e}; check data_dir and its permissions")),
+        Err(e) => report(
+            false,
+            "database",
+            format!("{e}; check data_dir and its permissions"),
+        ),
     }
     let format = output_format(&config);
     match config.audio.output.open(format) {
@@ -90,7 +100,8 @@ pub fn check(config_path: &Path) -> Result<(), CliError> {
         if synced {
             "synchronised".to_owned()
         } else {
-            "not synchronised: scheduled broadcasts wait; enable NTP (timedatectl set-ntp true)".to_owned()
+            "not synchronised: scheduled broadcasts wait; enable NTP (timedatectl set-ntp true)"
+                .to_owned()
         },
     );
     if let Some(chime) = &config.audio.chime {
@@ -113,12 +124,15 @@ pub fn cron(
     count: usize,
     tz: Option<&str>,
 ) -> Result<(), CliError> {
-    let cron = CronExpr::parse(expr).map_err(|e| CliError::BadInput(format!("cron expression {expr:?}: {e}")))?;
+    let cron = CronExpr::parse(expr)
+        .map_err(|e| CliError::BadInput(format!("cron expression {expr:?}: {e}")))?;
     let tz: Tz = match tz {
         Some(name) => name
             .parse()
             .map_err(|_| CliError::BadInput(format!("unknown time zone {name:?}")))?,
-        None => Config::load(config_path).map_or(chrono_tz::Asia::Ho_Chi_Minh, |c| c.station.time_zone),
+        None => {
+            Config::load(config_path).map_or(chrono_tz::Asia::Ho_Chi_Minh, |c| c.station.time_zone)
+        }
     };
     let from = match from {
         Some(t) => DateTime::parse_from_rfc3339(t)
@@ -149,7 +163,9 @@ pub fn next(config_path: &Path, count: usize) -> Result<(), CliError> {
     let mut after = clock.now();
     let mut listed = 0;
     while listed < count {
-        let Some(t) = station.next_instant(after) else { break };
+        let Some(t) = station.next_instant(after) else {
+            break;
+        };
         for planned in station.occurrences(after, t) {
             let name = programmes
                 .iter()
@@ -162,7 +178,11 @@ pub fn next(config_path: &Path, count: usize) -> Result<(), CliError> {
             };
             println!(
                 "{}  {name}{verdict}",
-                planned.key.scheduled.with_timezone(&config.station.time_zone).to_rfc3339()
+                planned
+                    .key
+                    .scheduled
+                    .with_timezone(&config.station.time_zone)
+                    .to_rfc3339()
             );
             listed += 1;
         }
@@ -178,24 +198,21 @@ pub fn next(config_path: &Path, count: usize) -> Result<(), CliError> {
 pub fn play(config_path: &Path, files: &[PathBuf], output: Option<&str>) -> Result<(), CliError> {
     let config = load_config(config_path)?;
     let format = output_format(&config);
+    let policy = GainPolicy {
+        target_lufs: config.audio.target_lufs,
+        ceiling_dbtp: config.audio.ceiling_dbtp,
+        master_db: config.audio.master_volume_db,
+    };
     let mut samples = Vec::new();
     for file in files {
-        let pcm = decode::decode_file(file).map_err(|e| CliError::BadInput(format!("{}: {e}", file.display())))?;
-        let level = loudness::measure(&pcm).map_err(|e| CliError::BadInput(format!("{}: {e}", file.display())))?;
-        let gain = Gain::for_clip(
-            &level,
-            config.audio.target_lufs,
-            config.audio.ceiling_dbtp,
-            config.audio.master_volume_db,
-        );
-        let pcm = resample::convert(&pcm, format.sample_rate, format.channels).map_err(runtime)?;
+        let ready = prepare::ready_file(file, &policy, format).map_err(CliError::BadInput)?;
         eprintln!(
-            "playing {} ({:.1} LUFS, gain {:+.1} dB)",
+            "playing {} (gain {:+.1} dB)",
             file.display(),
-            level.integrated_lufs,
-            gain.db()
+            ready.gain.db()
         );
-        samples.extend(pcm.samples.iter().map(|s| (s * gain.linear()).clamp(-1.0, 1.0)));
+        let gain = ready.gain.linear();
+        samples.extend(ready.pcm.iter().map(|s| (s * gain).clamp(-1.0, 1.0)));
     }
     play_with_relay(&config, output, format, &samples, "loa play")
 }
@@ -207,29 +224,44 @@ pub fn devices() -> Result<(), CliError> {
         println!("no ALSA output devices found");
     }
     for d in &devices {
-        println!("{:<40} {:?}  {}", d.name, d.kind, d.description.replace('\n', " "));
+        println!(
+            "{:<40} {:?}  {}",
+            d.name,
+            d.kind,
+            d.description.replace('\n', " ")
+        );
     }
     let advice = output::recommend(&devices);
     match advice.device {
-        Some(device) => println!("\nrecommended: output = \"alsa:{device}\"  ({})", advice.reason),
+        Some(device) => println!(
+            "\nrecommended: output = \"alsa:{device}\"  ({})",
+            advice.reason
+        ),
         None => println!("\nno recommendation: {}", advice.reason),
     }
     Ok(())
 }
 
 /// `loa tone`: relay on, a test tone at the configured volume, relay off.
-pub fn tone(config_path: &Path, seconds: f64, frequency: f64, output: Option<&str>) -> Result<(), CliError> {
+pub fn tone(
+    config_path: &Path,
+    seconds: f64,
+    frequency: f64,
+    output: Option<&str>,
+) -> Result<(), CliError> {
     let config = load_config(config_path)?;
     if !(0.1..=600.0).contains(&seconds) || !(20.0..=20_000.0).contains(&frequency) {
-        return Err(CliError::BadInput("--seconds must be 0.1–600 and --frequency 20–20000 Hz".to_owned()));
+        return Err(CliError::BadInput(
+            "--seconds must be 0.1–600 and --frequency 20–20000 Hz".to_owned(),
+        ));
     }
     let format = output_format(&config);
     let tone = Tone {
         frequency_hz: frequency as f32,
         // A sine at -20 dBFS reads about -23 LUFS: lift it to the target, never above
         // the true-peak ceiling, then apply the master volume.
-        level_dbfs: ((config.audio.target_lufs + 3.0).min(config.audio.ceiling_dbtp) + config.audio.master_volume_db)
-            as f32,
+        level_dbfs: ((config.audio.target_lufs + 3.0).min(config.audio.ceiling_dbtp)
+            + config.audio.master_volume_db) as f32,
         duration: Duration::from_secs_f64(seconds),
     };
     let samples = tone.render(format).map_err(runtime)?;
@@ -245,12 +277,17 @@ fn play_with_relay(
     reason: &str,
 ) -> Result<(), CliError> {
     let spec: OutputSpec = match output {
-        Some(s) => s.parse().map_err(|e: output::OutputError| CliError::BadInput(e.to_string()))?,
+        Some(s) => s
+            .parse()
+            .map_err(|e: output::OutputError| CliError::BadInput(e.to_string()))?,
         None => config.audio.output.clone(),
     };
-    let mut out = spec.open(format).map_err(|e| CliError::Runtime(output::error_chain(&e)))?;
+    let mut out = spec
+        .open(format)
+        .map_err(|e| CliError::Runtime(output::error_chain(&e)))?;
     let relay = amp::open(&config.amp.relay).map_err(runtime)?;
-    let amplifier = Amplifier::new(relay, AmpTiming::new(config.amp.max_on), |_| {}).map_err(runtime)?;
+    let amplifier =
+        Amplifier::new(relay, AmpTiming::new(config.amp.max_on), |_| {}).map_err(runtime)?;
     amplifier.switch_on(reason).map_err(runtime)?;
     std::thread::sleep(config.schedule.warm_up);
     let played = output::play_samples(out.as_mut(), samples);
@@ -258,7 +295,11 @@ fn play_with_relay(
     let off = amplifier.switch_off(reason);
     played.map_err(|e| CliError::Runtime(output::error_chain(&e)))?;
     off.map_err(runtime)?;
-    eprintln!("done: {:.1} s through {}", samples.len() as f64 / f64::from(format.sample_rate) / f64::from(format.channels), out.name());
+    eprintln!(
+        "done: {:.1} s through {}",
+        samples.len() as f64 / f64::from(format.sample_rate) / f64::from(format.channels),
+        out.name()
+    );
     Ok(())
 }
 
@@ -270,8 +311,15 @@ pub fn output_format(config: &Config) -> OutputFormat {
     }
 }
 
+/// Opens the database, seeding the demo station first when the config asks for it.
 fn open_store(config: &Config) -> Result<Store, CliError> {
-    Store::open(&config.station.data_dir.join("loa.db")).map_err(runtime)
+    let store = Store::open(&config.station.data_dir.join("loa.db")).map_err(runtime)?;
+    if config.station.seed_demo {
+        let media = crate::library::media_dir(&config.station.data_dir);
+        let shipped = crate::demo::shipped_media_dir(&config.path);
+        crate::seed::seed_if_empty(&store, &media, &shipped, Utc::now()).map_err(runtime)?;
+    }
+    Ok(store)
 }
 
 fn runtime(e: impl std::fmt::Display) -> CliError {

@@ -97,7 +97,9 @@ mod tests {
 
     #[test]
     fn fake_clock_moves_both_ways_and_reports_sync() {
-        let t0 = DateTime::parse_from_rfc3339("2026-06-01T05:00:00+07:00").unwrap().to_utc();
+        let t0 = DateTime::parse_from_rfc3339("2026-06-01T05:00:00+07:00")
+            .unwrap()
+            .to_utc();
         let clock = FakeClock::new(t0);
         clock.advance(chrono::Duration::hours(2));
         assert_eq!(clock.now(), t0 + chrono::Duration::hours(2));

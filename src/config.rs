@@ -87,6 +87,8 @@ pub struct ScheduleConfig {
     pub hold: Duration,
     /// Station rules that only emergencies may break.
     pub rules: StationRules,
+    /// Scheduled broadcasts wait until the kernel reports the clock synchronised (NTP).
+    pub require_clock_sync: bool,
 }
 
 /// Amplifier relay settings.
@@ -276,6 +278,7 @@ struct RawSchedule {
     latest: Spanned<String>,
     quiet_hours: Vec<Spanned<String>>,
     max_session_minutes: Spanned<f64>,
+    require_clock_sync: bool,
 }
 
 impl Default for RawSchedule {
@@ -288,6 +291,7 @@ impl Default for RawSchedule {
             latest: unspanned("21:30".to_owned()),
             quiet_hours: Vec::new(),
             max_session_minutes: unspanned(30.0),
+            require_clock_sync: true,
         }
     }
 }
@@ -356,8 +360,11 @@ impl Validator<'_> {
         let station = StationConfig {
             name: raw.station.name,
             time_zone: self.map(&raw.station.time_zone, |s| {
-                s.parse::<Tz>()
-                    .map_err(|_| format!("unknown time zone {s:?} (use an IANA name such as \"Asia/Ho_Chi_Minh\")"))
+                s.parse::<Tz>().map_err(|_| {
+                    format!(
+                        "unknown time zone {s:?} (use an IANA name such as \"Asia/Ho_Chi_Minh\")"
+                    )
+                })
             })?,
             data_dir: raw.station.data_dir,
             seed_demo: raw.station.seed_demo,
@@ -368,8 +375,9 @@ impl Validator<'_> {
         let amp = self.amp(raw.amp)?;
         let panel = PanelConfig {
             listen: self.map(&raw.panel.listen, |s| {
-                s.parse::<SocketAddr>()
-                    .map_err(|_| format!("listen address {s:?} is not IP:PORT, e.g. \"127.0.0.1:8080\""))
+                s.parse::<SocketAddr>().map_err(|_| {
+                    format!("listen address {s:?} is not IP:PORT, e.g. \"127.0.0.1:8080\"")
+                })
             })?,
         };
         let mut tokens = Vec::new();
@@ -395,15 +403,26 @@ impl Validator<'_> {
 
     fn audio(&self, raw: RawAudio) -> Result<AudioConfig, ConfigError> {
         Ok(AudioConfig {
-            output: self.map(&raw.output, |s| s.parse::<OutputSpec>().map_err(|e| e.to_string()))?,
+            output: self.map(&raw.output, |s| {
+                s.parse::<OutputSpec>().map_err(|e| e.to_string())
+            })?,
             sample_rate: self.check(&raw.sample_rate, |r| {
-                (8_000..=192_000).contains(r).then_some(()).ok_or("sample_rate must be 8000–192000 Hz")
+                (8_000..=192_000)
+                    .contains(r)
+                    .then_some(())
+                    .ok_or("sample_rate must be 8000–192000 Hz")
             })?,
             channels: self.check(&raw.channels, |c| {
-                (1..=2).contains(c).then_some(()).ok_or("channels must be 1 or 2")
+                (1..=2)
+                    .contains(c)
+                    .then_some(())
+                    .ok_or("channels must be 1 or 2")
             })?,
             target_lufs: self.check(&raw.target_lufs, |v| {
-                (-40.0..=-5.0).contains(v).then_some(()).ok_or("target_lufs must be between -40 and -5")
+                (-40.0..=-5.0)
+                    .contains(v)
+                    .then_some(())
+                    .ok_or("target_lufs must be between -40 and -5")
             })?,
             ceiling_dbtp: self.check(&raw.true_peak_ceiling_dbtp, |v| {
                 (-20.0..=0.0)
@@ -450,6 +469,7 @@ impl Validator<'_> {
                 quiet_hours: quiet,
                 max_session: self.seconds(&raw.max_session_minutes, 60.0, 24.0 * 60.0)?,
             },
+            require_clock_sync: raw.require_clock_sync,
         })
     }
 
@@ -464,9 +484,14 @@ impl Validator<'_> {
             },
             "command" => {
                 let need = |c: Option<Spanned<String>>, key: &str| {
-                    c.map(Spanned::into_inner).filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-                        self.invalid(raw.relay.span(), &format!("relay = \"command\" needs {key}"))
-                    })
+                    c.map(Spanned::into_inner)
+                        .filter(|s| !s.trim().is_empty())
+                        .ok_or_else(|| {
+                            self.invalid(
+                                raw.relay.span(),
+                                &format!("relay = \"command\" needs {key}"),
+                            )
+                        })
                 };
                 RelaySpec::Command {
                     on: need(raw.on_command, "on_command")?,
@@ -505,7 +530,11 @@ impl Validator<'_> {
         Ok(*value.get_ref())
     }
 
-    fn map<T, U>(&self, value: &Spanned<T>, parse: impl Fn(&T) -> Result<U, String>) -> Result<U, ConfigError> {
+    fn map<T, U>(
+        &self,
+        value: &Spanned<T>,
+        parse: impl Fn(&T) -> Result<U, String>,
+    ) -> Result<U, ConfigError> {
         parse(value.get_ref()).map_err(|m| self.invalid(value.span(), &m))
     }
 
@@ -519,7 +548,8 @@ impl Validator<'_> {
 
 /// Parses "HH:MM" into a time of day.
 fn parse_clock_time(s: &str) -> Result<NaiveTime, String> {
-    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("time {s:?} must look like \"05:30\""))
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .map_err(|_| format!("time {s:?} must look like \"05:30\""))
 }
 
 #[cfg(test)]

@@ -61,20 +61,28 @@ pub fn serve(config: Config) -> Result<(), DaemonError> {
         .build()
         .map_err(|e| DaemonError::Startup(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(config.panel.listen)
-            .await
-            .map_err(|e| DaemonError::Startup(format!("cannot listen on {}: {e}", config.panel.listen)))?;
+        let listener = TcpListener::bind(config.panel.listen).await.map_err(|e| {
+            DaemonError::Startup(format!("cannot listen on {}: {e}", config.panel.listen))
+        })?;
         let format = output_format(&config);
         let spec = config.audio.output.clone();
         let shipped_media = crate::demo::shipped_media_dir(&config.path);
         let wiring = Wiring {
             listener,
-            clock: Arc::new(SystemClock::default()),
+            clock: Arc::new(SystemClock {
+                assume_synchronised: !config.schedule.require_clock_sync,
+            }),
             output_factory: move || spec.open(format),
             shipped_media,
             config,
         };
-        run(wiring, shutdown_signal(), |_| {}).await
+        run(wiring, shutdown_signal(), |engine| {
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+            if let Some(period) = sd_notify::watchdog_enabled() {
+                tokio::spawn(feed_watchdog(engine.clone(), period));
+            }
+        })
+        .await
     })
 }
 
@@ -90,13 +98,21 @@ where
 {
     let config = wiring.config;
     let data_dir = &config.station.data_dir;
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| DaemonError::Startup(format!("cannot create data directory {}: {e}", data_dir.display())))?;
-    let store = Store::open(&data_dir.join("loa.db")).map_err(|e| DaemonError::Startup(e.to_string()))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        DaemonError::Startup(format!(
+            "cannot create data directory {}: {e}",
+            data_dir.display()
+        ))
+    })?;
+    let store =
+        Store::open(&data_dir.join("loa.db")).map_err(|e| DaemonError::Startup(e.to_string()))?;
     let media_dir = library::media_dir(data_dir);
     match library::sweep_orphans(&store, &media_dir) {
         Ok(0) => {}
-        Ok(n) => tracing::warn!(removed = n, "removed half-written media files left by a crash"),
+        Ok(n) => tracing::warn!(
+            removed = n,
+            "removed half-written media files left by a crash"
+        ),
         Err(e) => tracing::error!(error = %e, "cannot sweep the media directory"),
     }
     if config.station.seed_demo {
@@ -108,9 +124,13 @@ where
     }
 
     let (player_tx, player_events) = mpsc::unbounded_channel();
-    let player = Player::spawn_with(wiring.output_factory, PlayerConfig::default(), move |event| {
-        let _ = player_tx.send(event);
-    })
+    let player = Player::spawn_with(
+        wiring.output_factory,
+        PlayerConfig::default(),
+        move |event| {
+            let _ = player_tx.send(event);
+        },
+    )
     .map_err(|e| DaemonError::Startup(e.to_string()))?;
     let relay = amp::open(&config.amp.relay).map_err(|e| DaemonError::Startup(e.to_string()))?;
     let amp = Amplifier::new(relay, AmpTiming::new(config.amp.max_on), |event| {
@@ -151,16 +171,25 @@ where
         clock: wiring.clock.clone(),
     };
     let mut panel_stop = stop_rx.clone();
-    let server = axum::serve(wiring.listener, panel::router(panel_state)).with_graceful_shutdown(async move {
-        let _ = panel_stop.wait_for(|s| *s).await;
-    });
+    let server = axum::serve(wiring.listener, panel::router(panel_state)).with_graceful_shutdown(
+        async move {
+            let _ = panel_stop.wait_for(|s| *s).await;
+        },
+    );
     let server = tokio::spawn(async move { server.await });
     on_ready(&handle);
     tracing::info!(listen = %config.panel.listen, "loa is running");
     let mut engine_stop = stop_rx;
-    let engine = engine::run(settings, wiring.clock, fx, player_events, inbox, async move {
-        let _ = engine_stop.wait_for(|s| *s).await;
-    });
+    let engine = engine::run(
+        settings,
+        wiring.clock,
+        fx,
+        player_events,
+        inbox,
+        async move {
+            let _ = engine_stop.wait_for(|s| *s).await;
+        },
+    );
     let stopper = async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -176,6 +205,22 @@ fn output_format(config: &Config) -> OutputFormat {
     OutputFormat {
         sample_rate: config.audio.sample_rate,
         channels: config.audio.channels,
+    }
+}
+
+/// Pings the systemd watchdog while the engine loop keeps going round (it wakes at least
+/// once a minute); a stuck engine stops the pings and systemd restarts the service.
+async fn feed_watchdog(engine: EngineHandle, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period / 3);
+    loop {
+        tick.tick().await;
+        let alive = engine
+            .status()
+            .heartbeat
+            .is_some_and(|t| t.elapsed() < engine::core::MAX_NAP.to_std().unwrap_or_default() * 2);
+        if alive {
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+        }
     }
 }
 

@@ -178,15 +178,18 @@ pub fn programmes() -> Vec<DemoProgramme> {
     ]
 }
 
-/// The media directory shipped with the program, next to the config's parent directory
-/// when run from a checkout, else the installed location.
+/// The media directory shipped with the program: `media/` beside the config's directory
+/// (a checkout's `config/loa.toml`), else `./media`, else the installed location.
 pub fn shipped_media_dir(config_path: &Path) -> PathBuf {
     let beside = config_path
         .parent()
         .and_then(Path::parent)
-        .map(|p| p.join("media"))
-        .filter(|p| p.join("chime.wav").exists());
-    beside.unwrap_or_else(|| PathBuf::from("/usr/share/loa/media"))
+        .map(|p| p.join("media"));
+    beside
+        .into_iter()
+        .chain([PathBuf::from("media")])
+        .find(|p| p.join("chime.wav").exists())
+        .unwrap_or_else(|| PathBuf::from("/usr/share/loa/media"))
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {

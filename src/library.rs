@@ -106,8 +106,17 @@ pub fn sweep_orphans(store: &Store, media_dir: &Path) -> Result<usize, LibraryEr
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(io_err(e)),
     };
-    let mut known: Vec<String> = store.clips()?.iter().map(|c| stored_name(&c.sha256, &c.original_name)).collect();
-    known.extend(store.archived_clips()?.iter().map(|c| stored_name(&c.sha256, &c.original_name)));
+    let mut known: Vec<String> = store
+        .clips()?
+        .iter()
+        .map(|c| stored_name(&c.sha256, &c.original_name))
+        .collect();
+    known.extend(
+        store
+            .archived_clips()?
+            .iter()
+            .map(|c| stored_name(&c.sha256, &c.original_name)),
+    );
     let mut removed = 0;
     for entry in entries {
         let entry = entry.map_err(io_err)?;
@@ -153,7 +162,11 @@ pub fn sha256_file(path: &Path) -> Result<String, LibraryError> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Copies to a temporary name beside `target`, fsyncs, renames, fsyncs the directory.
@@ -167,7 +180,9 @@ fn copy_durably(from: &Path, target: &Path) -> Result<(), LibraryError> {
     fs::create_dir_all(dir).map_err(write_err)?;
     let tmp = dir.join(format!(
         ".tmp-{}",
-        target.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        target
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     ));
     let mut src = File::open(from).map_err(|source| LibraryError::Io {
         what: "cannot read",
@@ -179,6 +194,8 @@ fn copy_durably(from: &Path, target: &Path) -> Result<(), LibraryError> {
     dst.flush().map_err(write_err)?;
     dst.sync_all().map_err(write_err)?;
     fs::rename(&tmp, target).map_err(write_err)?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(write_err)?;
     Ok(())
 }

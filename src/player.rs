@@ -6,8 +6,11 @@
 //! between two consecutive clips (never next to a chime), written in blocks of at most 20 ms so
 //! that a stop is prompt. It reports [`PlayerEvent`]s. A new `Play` while playing cuts the
 //! current broadcast (it finishes as stopped). While the output is down a `Play` finishes at
-//! once as failed. The player does not decode, choose what to play or switch the amplifier, and
-//! it never panics on device errors.
+//! once as failed. Events of one broadcast come in this order: `ItemStarted { index: 0 }`,
+//! `Started` (once the device reported its first sample), further `ItemStarted`, `Finished`;
+//! an empty broadcast only finishes. The final drain (the output's buffer, about 0.2 s) is not
+//! interruptible: a `Stop` arriving then finds the player idle. The player does not decode,
+//! choose what to play or switch the amplifier, and it never panics on device errors.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -38,7 +41,10 @@ pub enum PlayerCommand {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PlayerEvent {
     /// The first sample of broadcast `id` reached the device at `first_sample_at`.
-    Started { id: BroadcastId, first_sample_at: Instant },
+    Started {
+        id: BroadcastId,
+        first_sample_at: Instant,
+    },
     /// Item `index` of broadcast `id` was handed to the output (it is heard a buffer later).
     ItemStarted { id: BroadcastId, index: usize },
     /// Broadcast `id` ended; `items_played` items were written to their end.
@@ -150,7 +156,10 @@ impl std::fmt::Display for BroadcastId {
 
 impl Player {
     /// Starts the player thread; events arrive on the returned receiver.
-    pub fn spawn<F>(factory: F, config: PlayerConfig) -> Result<(Player, Receiver<PlayerEvent>), PlayerError>
+    pub fn spawn<F>(
+        factory: F,
+        config: PlayerConfig,
+    ) -> Result<(Player, Receiver<PlayerEvent>), PlayerError>
     where
         F: FnMut() -> Result<Box<dyn Output>, OutputError> + Send + 'static,
     {
@@ -162,7 +171,11 @@ impl Player {
     }
 
     /// Starts the player thread; every event is passed to `on_event` on that thread.
-    pub fn spawn_with<F, E>(factory: F, config: PlayerConfig, on_event: E) -> Result<Player, PlayerError>
+    pub fn spawn_with<F, E>(
+        factory: F,
+        config: PlayerConfig,
+        on_event: E,
+    ) -> Result<Player, PlayerError>
     where
         F: FnMut() -> Result<Box<dyn Output>, OutputError> + Send + 'static,
         E: FnMut(PlayerEvent) + Send + 'static,
@@ -291,7 +304,11 @@ impl Worker {
             if let Err(error) = output.check() {
                 self.output_failed(&error);
             }
-        } else if self.down.as_ref().is_none_or(|d| d.retry_at <= Instant::now()) {
+        } else if self
+            .down
+            .as_ref()
+            .is_none_or(|d| d.retry_at <= Instant::now())
+        {
             self.open();
         }
     }
@@ -339,7 +356,12 @@ impl Worker {
     /// Plays one broadcast to its end, or until a command cuts it.
     fn play(&mut self, broadcast: Broadcast) -> Next {
         let id = broadcast.id;
-        if self.output.is_none() && self.down.as_ref().is_some_and(|d| d.retry_at <= Instant::now()) {
+        if self.output.is_none()
+            && self
+                .down
+                .as_ref()
+                .is_some_and(|d| d.retry_at <= Instant::now())
+        {
             self.open();
         }
         let Some(mut output) = self.output.take() else {
@@ -415,7 +437,10 @@ impl Worker {
                 }
                 if !started && let Some(at) = output.first_sample_instant() {
                     started = true;
-                    self.emit(PlayerEvent::Started { id, first_sample_at: at });
+                    self.emit(PlayerEvent::Started {
+                        id,
+                        first_sample_at: at,
+                    });
                 }
                 if let Some(next) = self.interruption() {
                     output.discard();
@@ -431,10 +456,16 @@ impl Worker {
         }
         if !started && !broadcast.items.iter().all(|item| item.pcm.is_empty()) {
             let at = output.first_sample_instant().unwrap_or_else(|| {
-                tracing::warn!(output = output.name(), "output never reported its first sample");
+                tracing::warn!(
+                    output = output.name(),
+                    "output never reported its first sample"
+                );
                 Instant::now()
             });
-            self.emit(PlayerEvent::Started { id, first_sample_at: at });
+            self.emit(PlayerEvent::Started {
+                id,
+                first_sample_at: at,
+            });
         }
         (Next::Idle, Ok(Outcome::Completed), items_played)
     }
@@ -482,7 +513,11 @@ fn plan(items: &[PreparedItem], gap_samples: usize) -> Vec<Segment> {
 /// Applies a linear gain and keeps the result a finite sample in [-1, 1].
 fn apply_gain(sample: f32, gain: f32) -> f32 {
     let value = sample * gain;
-    if value.is_nan() { 0.0 } else { value.clamp(-1.0, 1.0) }
+    if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(-1.0, 1.0)
+    }
 }
 
 #[cfg(test)]

@@ -79,13 +79,23 @@ impl StationRules {
     /// The rule a broadcast starting at local time `t` would break, if any.
     pub fn violation(&self, t: NaiveTime) -> Option<String> {
         if t < self.earliest {
-            return Some(format!("before earliest broadcast time {}", self.earliest.format("%H:%M")));
+            return Some(format!(
+                "before earliest broadcast time {}",
+                self.earliest.format("%H:%M")
+            ));
         }
         if t > self.latest {
-            return Some(format!("after latest broadcast time {}", self.latest.format("%H:%M")));
+            return Some(format!(
+                "after latest broadcast time {}",
+                self.latest.format("%H:%M")
+            ));
         }
         self.quiet_hours.iter().find(|q| q.contains(t)).map(|q| {
-            format!("quiet hours {}-{}", q.from.format("%H:%M"), q.to.format("%H:%M"))
+            format!(
+                "quiet hours {}-{}",
+                q.from.format("%H:%M"),
+                q.to.format("%H:%M")
+            )
         })
     }
 }
@@ -108,7 +118,9 @@ impl<'a> Station<'a> {
         let campaigns = self.campaign_dates();
         let mut out = Vec::new();
         for p in self.programmes.iter().filter(|p| p.enabled) {
-            let Some(dates) = effective_dates(p, &campaigns) else { continue };
+            let Some(dates) = effective_dates(p, &campaigns) else {
+                continue;
+            };
             for at in self.firings(p, dates, after).take_while(|t| *t <= until) {
                 out.push(Planned {
                     key: OccurrenceKey {
@@ -121,11 +133,16 @@ impl<'a> Station<'a> {
             }
         }
         out.sort_by(|a, b| {
-            (a.key.scheduled, std::cmp::Reverse(a.priority), a.key.programme).cmp(&(
-                b.key.scheduled,
-                std::cmp::Reverse(b.priority),
-                b.key.programme,
-            ))
+            (
+                a.key.scheduled,
+                std::cmp::Reverse(a.priority),
+                a.key.programme,
+            )
+                .cmp(&(
+                    b.key.scheduled,
+                    std::cmp::Reverse(b.priority),
+                    b.key.programme,
+                ))
         });
         out
     }

@@ -42,9 +42,11 @@ pub fn seed_if_empty(
     let mut clip_ids = Vec::new();
     for c in demo::CLIPS {
         let path = shipped_media.join(c.file);
-        let clip = library::add_file(store, media_dir, &path, c.title, now).map_err(|source| SeedError::Clip {
-            file: path.display().to_string(),
-            source,
+        let clip = library::add_file(store, media_dir, &path, c.title, now).map_err(|source| {
+            SeedError::Clip {
+                file: path.display().to_string(),
+                source,
+            }
         })?;
         clip_ids.push(clip.id);
     }

@@ -22,8 +22,14 @@ fn shipped_example_config_parses_with_documented_defaults() {
     assert_eq!(config.amp.relay, RelaySpec::None);
     // The example documents every default: an empty file means the same thing.
     let defaults = parse("").unwrap();
-    assert_eq!(format!("{:?}", defaults.audio), format!("{:?}", config.audio));
-    assert_eq!(format!("{:?}", defaults.schedule), format!("{:?}", config.schedule));
+    assert_eq!(
+        format!("{:?}", defaults.audio),
+        format!("{:?}", config.audio)
+    );
+    assert_eq!(
+        format!("{:?}", defaults.schedule),
+        format!("{:?}", config.schedule)
+    );
     assert_eq!(format!("{:?}", defaults.amp), format!("{:?}", config.amp));
     assert_eq!(defaults.station.time_zone, config.station.time_zone);
     assert_eq!(defaults.station.data_dir, config.station.data_dir);
@@ -42,27 +48,85 @@ fn shipped_local_config_parses() {
 #[test]
 fn mistakes_are_reported_with_line_and_column() {
     let cases: &[(&str, &str, &str)] = &[
-        ("[station]\ntime_zon = \"Asia/Ho_Chi_Minh\"\n", "loa.toml:2:1", "unknown field `time_zon`"),
-        ("[station]\ntime_zone = \"Asia/Hanoi_City\"\n", "loa.toml:2:13", "unknown time zone"),
-        ("[audio]\ntarget_lufs = \"loud\"\n", "loa.toml:2:15", "invalid type"),
-        ("[audio]\noutput = \"speaker\"\n", "loa.toml:2:10", "invalid output"),
-        ("[audio]\nchannels = 6\n", "loa.toml:2:12", "channels must be 1 or 2"),
-        ("[audio]\ntarget_lufs = 3.0\n", "loa.toml:2:15", "target_lufs"),
-        ("[schedule]\nearliest = \"5h30\"\n", "loa.toml:2:12", "must look like \"05:30\""),
-        ("[schedule]\nearliest = \"22:00\"\nlatest = \"21:00\"\n", "loa.toml:3:10", "latest must be after earliest"),
-        ("[schedule]\nquiet_hours = [\"12:00\"]\n", "loa.toml:2:16", "quiet hours"),
-        ("[schedule]\ncatch_up_minutes = -5.0\n", "loa.toml:2:20", "must be between"),
+        (
+            "[station]\ntime_zon = \"Asia/Ho_Chi_Minh\"\n",
+            "loa.toml:2:1",
+            "unknown field `time_zon`",
+        ),
+        (
+            "[station]\ntime_zone = \"Asia/Hanoi_City\"\n",
+            "loa.toml:2:13",
+            "unknown time zone",
+        ),
+        (
+            "[audio]\ntarget_lufs = \"loud\"\n",
+            "loa.toml:2:15",
+            "invalid type",
+        ),
+        (
+            "[audio]\noutput = \"speaker\"\n",
+            "loa.toml:2:10",
+            "invalid output",
+        ),
+        (
+            "[audio]\nchannels = 6\n",
+            "loa.toml:2:12",
+            "channels must be 1 or 2",
+        ),
+        (
+            "[audio]\ntarget_lufs = 3.0\n",
+            "loa.toml:2:15",
+            "target_lufs",
+        ),
+        (
+            "[schedule]\nearliest = \"5h30\"\n",
+            "loa.toml:2:12",
+            "must look like \"05:30\"",
+        ),
+        (
+            "[schedule]\nearliest = \"22:00\"\nlatest = \"21:00\"\n",
+            "loa.toml:3:10",
+            "latest must be after earliest",
+        ),
+        (
+            "[schedule]\nquiet_hours = [\"12:00\"]\n",
+            "loa.toml:2:16",
+            "quiet hours",
+        ),
+        (
+            "[schedule]\ncatch_up_minutes = -5.0\n",
+            "loa.toml:2:20",
+            "must be between",
+        ),
         ("[amp]\nrelay = \"usb\"\n", "loa.toml:2:9", "is not one of"),
-        ("[amp]\nrelay = \"command\"\non_command = \"x\"\n", "loa.toml:2:9", "needs off_command"),
-        ("[panel]\nlisten = \"localhost\"\n", "loa.toml:2:10", "is not IP:PORT"),
-        ("[[tokens]]\nname = \"a\"\ntoken = \"short\"\n", "loa.toml:3:9", "at least 16"),
+        (
+            "[amp]\nrelay = \"command\"\non_command = \"x\"\n",
+            "loa.toml:2:9",
+            "needs off_command",
+        ),
+        (
+            "[panel]\nlisten = \"localhost\"\n",
+            "loa.toml:2:10",
+            "is not IP:PORT",
+        ),
+        (
+            "[[tokens]]\nname = \"a\"\ntoken = \"short\"\n",
+            "loa.toml:3:9",
+            "at least 16",
+        ),
         ("[unknown]\n", "loa.toml:1:2", "unknown field `unknown`"),
         ("[station\n", "loa.toml:1:9", ""),
     ];
     for (text, location, message) in cases {
         let err = parse(text).expect_err(text).to_string();
-        assert!(err.starts_with(location), "{text:?}: {err:?} should start with {location}");
-        assert!(err.contains(message), "{text:?}: {err:?} should contain {message:?}");
+        assert!(
+            err.starts_with(location),
+            "{text:?}: {err:?} should start with {location}"
+        );
+        assert!(
+            err.contains(message),
+            "{text:?}: {err:?} should contain {message:?}"
+        );
     }
 }
 
@@ -91,6 +155,8 @@ fn valid_values_become_real_types() {
 
 #[test]
 fn unreadable_file_names_the_path() {
-    let err = Config::load(Path::new("/nonexistent/loa.toml")).unwrap_err().to_string();
+    let err = Config::load(Path::new("/nonexistent/loa.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("/nonexistent/loa.toml"), "{err}");
 }

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{ClashRule, OccurrenceKey, Origin, Outcome, PlaylistId, Priority, Programme, ProgrammeId};
+use crate::model::{
+    ClashRule, OccurrenceKey, Origin, Outcome, PlaylistId, Priority, Programme, ProgrammeId,
+};
 use crate::schedule::{Planned, Station, Verdict};
 
 /// One broadcast to be played: a scheduled occurrence or a manual request.
@@ -182,7 +184,13 @@ impl EngineCore {
 
     /// Handles the passage of time: due occurrences, catch-up, queue, session limits,
     /// warm-up and hold. `synchronised` gates scheduled occurrences.
-    pub fn tick(&mut self, now: DateTime<Utc>, synchronised: bool, station: &Station<'_>, fx: &mut impl Effects) {
+    pub fn tick(
+        &mut self,
+        now: DateTime<Utc>,
+        synchronised: bool,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
         if synchronised {
             self.collect_due(now, station, fx);
             self.prepare_upcoming(now, station, fx);
@@ -198,7 +206,13 @@ impl EngineCore {
     }
 
     /// Accepts a manual request.
-    pub fn request(&mut self, req: ManualRequest, now: DateTime<Utc>, station: &Station<'_>, fx: &mut impl Effects) {
+    pub fn request(
+        &mut self,
+        req: ManualRequest,
+        now: DateTime<Utc>,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
         let job = Job {
             origin: Origin::Manual {
                 requested_by: req.requested_by,
@@ -241,7 +255,13 @@ impl EngineCore {
     }
 
     /// A manual job is due: station rules apply to it as to programmes.
-    fn offer_manual(&mut self, mut job: Job, now: DateTime<Utc>, station: &Station<'_>, fx: &mut impl Effects) {
+    fn offer_manual(
+        &mut self,
+        mut job: Job,
+        now: DateTime<Utc>,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
         let local = job.scheduled_at.with_timezone(&station.tz).time();
         match station.rules.violation(local) {
             Some(rule) if job.priority == Priority::Emergency => job.rule_broken = Some(rule),
@@ -262,13 +282,27 @@ impl EngineCore {
     }
 
     /// The player reports that the started job ended.
-    pub fn finished(&mut self, end: PlayEnd, now: DateTime<Utc>, station: &Station<'_>, fx: &mut impl Effects) {
-        let Some(air) = self.on_air.take() else { return };
+    pub fn finished(
+        &mut self,
+        end: PlayEnd,
+        now: DateTime<Utc>,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
+        let Some(air) = self.on_air.take() else {
+            return;
+        };
         let outcome = match (end, air.stop_outcome) {
             (PlayEnd::Completed, _) => Outcome::Played,
             (PlayEnd::Stopped, Some(o)) => o,
             (PlayEnd::Stopped, None) => Outcome::Interrupted("stopped".to_owned()),
-            (PlayEnd::Failed { error, played_any: true }, _) => Outcome::Partial(error),
+            (
+                PlayEnd::Failed {
+                    error,
+                    played_any: true,
+                },
+                _,
+            ) => Outcome::Partial(error),
             (PlayEnd::Failed { error, .. }, _) => Outcome::Failed(error),
         };
         fx.log_finished(&air.job, outcome, now);
@@ -285,7 +319,10 @@ impl EngineCore {
         let candidates = [
             next.map(|t| t - warm_up),
             next,
-            self.one_shots.iter().map(|j| j.scheduled_at - warm_up).min(),
+            self.one_shots
+                .iter()
+                .map(|j| j.scheduled_at - warm_up)
+                .min(),
             self.one_shots.iter().map(|j| j.scheduled_at).min(),
             self.queue.iter().map(|w| w.give_up_at).min(),
             self.on_air.as_ref().and_then(|a| a.deadline),
@@ -320,7 +357,11 @@ impl EngineCore {
             if !self.handled.insert(planned.key) || fx.is_logged(&planned.key) {
                 continue;
             }
-            let Some(programme) = station.programmes.iter().find(|p| p.id == planned.key.programme) else {
+            let Some(programme) = station
+                .programmes
+                .iter()
+                .find(|p| p.id == planned.key.programme)
+            else {
                 continue;
             };
             let job = job_for(programme, &planned);
@@ -339,7 +380,9 @@ impl EngineCore {
                 }
                 _ => fx.log_unplayed(
                     &job,
-                    Outcome::Missed("superseded by a later occurrence of the same programme".to_owned()),
+                    Outcome::Missed(
+                        "superseded by a later occurrence of the same programme".to_owned(),
+                    ),
                     now,
                 ),
             }
@@ -347,13 +390,22 @@ impl EngineCore {
     }
 
     /// Asks for the audio of airable occurrences within the prepare lead.
-    fn prepare_upcoming(&mut self, now: DateTime<Utc>, station: &Station<'_>, fx: &mut impl Effects) {
+    fn prepare_upcoming(
+        &mut self,
+        now: DateTime<Utc>,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
         let lead = chrono_dur(self.settings.prepare_lead);
         for planned in station.occurrences(self.checked_until.max(now), now + lead) {
             if matches!(planned.verdict, Verdict::Skip(_)) || !self.prepared.insert(planned.key) {
                 continue;
             }
-            if let Some(p) = station.programmes.iter().find(|p| p.id == planned.key.programme) {
+            if let Some(p) = station
+                .programmes
+                .iter()
+                .find(|p| p.id == planned.key.programme)
+            {
                 fx.prepare(&job_for(p, &planned));
             }
         }
@@ -385,7 +437,9 @@ impl EngineCore {
         if let Some(air) = &mut self.on_air {
             if air.stop_outcome.is_none() && air.deadline.is_some_and(|d| now >= d) {
                 let minutes = self.settings.max_session.as_secs() / 60;
-                air.stop_outcome = Some(Outcome::Partial(format!("session limit of {minutes} min reached")));
+                air.stop_outcome = Some(Outcome::Partial(format!(
+                    "session limit of {minutes} min reached"
+                )));
                 fx.stop();
             }
         }
@@ -408,7 +462,11 @@ impl EngineCore {
             let best = (0..self.queue.len())
                 .max_by_key(|&i| {
                     let j = &self.queue[i].job;
-                    (j.priority, std::cmp::Reverse(j.scheduled_at), std::cmp::Reverse(i))
+                    (
+                        j.priority,
+                        std::cmp::Reverse(j.scheduled_at),
+                        std::cmp::Reverse(i),
+                    )
                 })
                 .expect("queue is not empty");
             let job = self.queue.remove(best).job;
@@ -433,14 +491,23 @@ impl EngineCore {
     }
 
     /// Relay on for warm-up before the next due broadcast, off after the hold.
-    fn drive_relay(&mut self, now: DateTime<Utc>, synchronised: bool, station: &Station<'_>, fx: &mut impl Effects) {
+    fn drive_relay(
+        &mut self,
+        now: DateTime<Utc>,
+        synchronised: bool,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
         let warm_up = chrono_dur(self.settings.warm_up);
         let airing_soon = synchronised
             && station
                 .occurrences(self.checked_until.max(now), now + warm_up)
                 .iter()
                 .any(|p| !matches!(p.verdict, Verdict::Skip(_)));
-        let manual_soon = self.one_shots.iter().any(|j| j.scheduled_at - warm_up <= now);
+        let manual_soon = self
+            .one_shots
+            .iter()
+            .any(|j| j.scheduled_at - warm_up <= now);
         let warming = airing_soon || manual_soon;
         if self.on_air.is_some() || warming || !self.queue.is_empty() {
             self.relay_off_at = None;
@@ -458,7 +525,9 @@ impl EngineCore {
         if !self.relay_on || self.on_air.is_some() || !self.queue.is_empty() {
             return;
         }
-        let off_at = *self.relay_off_at.get_or_insert(now + chrono_dur(self.settings.hold));
+        let off_at = *self
+            .relay_off_at
+            .get_or_insert(now + chrono_dur(self.settings.hold));
         if now >= off_at {
             self.relay_on = false;
             self.relay_off_at = None;

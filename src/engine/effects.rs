@@ -78,8 +78,10 @@ impl RealEffects {
     /// Effects over these parts; the chime is decoded now (a bad chime is logged, not fatal).
     pub fn new(store: Store, player: Player, amp: Amplifier, audio: AudioSettings) -> RealEffects {
         let chime = audio.chime.as_ref().and_then(|path| {
-            crate::engine::prepare::ready_file(path, None, &audio.policy, audio.format)
-                .map_err(|e| tracing::warn!(error = %e, "chime unusable; broadcasts play without it"))
+            crate::engine::prepare::ready_file(path, &audio.policy, audio.format)
+                .map_err(
+                    |e| tracing::warn!(error = %e, "chime unusable; broadcasts play without it"),
+                )
                 .ok()
         });
         RealEffects {
@@ -98,7 +100,10 @@ impl RealEffects {
 
     /// Decodes the playlist's clips (cached) and lays out the broadcast.
     fn build(&mut self, job: &Job) -> Result<(Broadcast, Vec<PlayedClip>, Vec<usize>), String> {
-        let playlist = self.store.playlist(job.playlist).map_err(|e| e.to_string())?;
+        let playlist = self
+            .store
+            .playlist(job.playlist)
+            .map_err(|e| e.to_string())?;
         if playlist.items.is_empty() {
             return Err(format!("playlist \"{}\" is empty", playlist.name));
         }
@@ -107,9 +112,9 @@ impl RealEffects {
         for id in &playlist.items {
             let clip = self.store.clip(*id).map_err(|e| e.to_string())?;
             let path = library::clip_path(&self.audio.media_dir, &clip);
-            let r = self
-                .cache
-                .get_or_ready(clip.id, &path, clip.loudness, &self.audio.policy, self.audio.format)?;
+            let r =
+                self.cache
+                    .get_or_ready(clip.id, &path, &self.audio.policy, self.audio.format)?;
             clips.push(PlayedClip {
                 clip: clip.id,
                 title: clip.title.clone(),
@@ -191,7 +196,14 @@ impl Effects for RealEffects {
             self.amp.switch_off("air free")
         };
         if let Err(e) = result {
-            self.note_error(if on { "relay on failed" } else { "relay off failed" }, e);
+            self.note_error(
+                if on {
+                    "relay on failed"
+                } else {
+                    "relay off failed"
+                },
+                e,
+            );
         }
     }
 
@@ -250,9 +262,15 @@ impl Effects for RealEffects {
     }
 
     fn log_finished(&mut self, job: &Job, outcome: Outcome, now: DateTime<Utc>) {
-        let Some(air) = self.on_air.take() else { return };
+        let Some(air) = self.on_air.take() else {
+            return;
+        };
         tracing::info!(scheduled = %job.scheduled_at, outcome = outcome.code(), detail = outcome.detail(), "broadcast ended");
-        let aired = air.clip_items.iter().filter(|&&i| i < air.items_started).count();
+        let aired = air
+            .clip_items
+            .iter()
+            .filter(|&&i| i < air.items_started)
+            .count();
         let end = OccurrenceEnd {
             started_at: air.first_sample.or(Some(air.requested_at)),
             ended_at: Some(now),
@@ -262,19 +280,28 @@ impl Effects for RealEffects {
         if let Err(e) = self.store.finish_occurrence(air.log, &end) {
             self.note_error("cannot finish the broadcast log row", e);
         }
-        let keep: Vec<ClipId> = self.reserved.iter().flat_map(|(_, _, c)| c.iter().copied()).collect();
+        let keep: Vec<ClipId> = self
+            .reserved
+            .iter()
+            .flat_map(|(_, _, c)| c.iter().copied())
+            .collect();
         self.cache.retain(&keep);
     }
 
     fn prepare(&mut self, job: &Job) {
-        let Ok(playlist) = self.store.playlist(job.playlist) else { return };
-        self.reserved.push((job.playlist, job.scheduled_at, playlist.items.clone()));
+        let Ok(playlist) = self.store.playlist(job.playlist) else {
+            return;
+        };
+        self.reserved
+            .push((job.playlist, job.scheduled_at, playlist.items.clone()));
         for id in playlist.items {
-            let Ok(clip) = self.store.clip(id) else { continue };
+            let Ok(clip) = self.store.clip(id) else {
+                continue;
+            };
             let path = library::clip_path(&self.audio.media_dir, &clip);
-            if let Err(e) = self
-                .cache
-                .get_or_ready(clip.id, &path, clip.loudness, &self.audio.policy, self.audio.format)
+            if let Err(e) =
+                self.cache
+                    .get_or_ready(clip.id, &path, &self.audio.policy, self.audio.format)
             {
                 self.note_error("cannot prepare a clip", e);
             }

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
 use crate::clock::Clock;
-use crate::engine::core::{CoreSettings, EngineCore, ManualRequest, PlayEnd, MAX_NAP};
+use crate::engine::core::{CoreSettings, EngineCore, MAX_NAP, ManualRequest, PlayEnd};
 use crate::engine::effects::RealEffects;
 use crate::model::{Campaign, Programme};
 use crate::player::{self, OutputState, PlayerEvent};
@@ -59,6 +59,9 @@ pub struct EngineStatus {
     pub next_occurrence: Option<DateTime<Utc>>,
     /// How many broadcasts started since the daemon started.
     pub broadcasts_started: u64,
+    /// When the loop last went round (the systemd watchdog is fed only while it does).
+    #[serde(skip)]
+    pub heartbeat: Option<Instant>,
 }
 
 /// What is on air.
@@ -189,9 +192,12 @@ pub async fn run(
         });
         status.last_error.clone_from(&fx.last_error);
         status.next_occurrence = station.next_instant(now.max(core.checked_until()));
+        status.heartbeat = Some(Instant::now());
         inbox.status.send_replace(status.clone());
 
-        let wake = core.next_wake(now, &station).map_or(now + MAX_NAP, |w| w.min(now + MAX_NAP));
+        let wake = core
+            .next_wake(now, &station)
+            .map_or(now + MAX_NAP, |w| w.min(now + MAX_NAP));
         let nap = (wake - clock.now()).to_std().unwrap_or_default();
         tokio::select! {
             () = &mut shutdown => break,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::decode;
 use crate::loudness::{self, Gain, Loudness};
-use crate::model::{ClipId, ClipLoudness};
+use crate::model::ClipId;
 use crate::output::OutputFormat;
 use crate::resample;
 
@@ -41,41 +41,28 @@ pub struct ClipCache {
 }
 
 impl GainPolicy {
-    /// The gain for a clip with these measurements.
-    pub fn gain_for(&self, l: &ClipLoudness) -> Gain {
-        let loudness = Loudness {
-            integrated_lufs: l.integrated_lufs,
-            range_lu: l.range_lu,
-            true_peak_dbtp: l.true_peak_dbtp,
-        };
-        Gain::for_clip(&loudness, self.target_lufs, self.ceiling_dbtp, self.master_db)
+    /// The gain for audio with these measurements.
+    pub fn gain_for_measured(&self, l: &Loudness) -> Gain {
+        Gain::for_clip(l, self.target_lufs, self.ceiling_dbtp, self.master_db)
     }
 }
 
-/// Decodes a file, converts it to `format`, and measures it when no measurement is given.
+/// Decodes a file, converts it to `format`, and measures the converted audio: the gain is
+/// computed from what will really reach the output (a mono clip played on two channels
+/// measures 3 LU louder than the same clip alone; measuring after conversion accounts for
+/// that and for any resampling).
 pub fn ready_file(
     path: &Path,
-    measured: Option<ClipLoudness>,
     policy: &GainPolicy,
     format: OutputFormat,
 ) -> Result<ReadyClip, String> {
     let pcm = decode::decode_file(path).map_err(|e| e.to_string())?;
-    let measured = match measured {
-        Some(m) => m,
-        None => {
-            let l = loudness::measure(&pcm).map_err(|e| format!("{}: {e}", path.display()))?;
-            ClipLoudness {
-                integrated_lufs: l.integrated_lufs,
-                range_lu: l.range_lu,
-                true_peak_dbtp: l.true_peak_dbtp,
-            }
-        }
-    };
     let converted = resample::convert(&pcm, format.sample_rate, format.channels)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    let measured = loudness::measure(&converted).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(ReadyClip {
         pcm: Arc::new(converted.samples),
-        gain: policy.gain_for(&measured),
+        gain: policy.gain_for_measured(&measured),
     })
 }
 
@@ -85,14 +72,13 @@ impl ClipCache {
         &mut self,
         id: ClipId,
         path: &Path,
-        measured: ClipLoudness,
         policy: &GainPolicy,
         format: OutputFormat,
     ) -> Result<ReadyClip, String> {
         if let Some(c) = self.clips.get(&id) {
             return Ok(c.clone());
         }
-        let ready = ready_file(path, Some(measured), policy, format)?;
+        let ready = ready_file(path, policy, format)?;
         self.clips.insert(id, ready.clone());
         Ok(ready)
     }

@@ -45,6 +45,8 @@ pub struct AlsaOutput {
     capacity: usize,
     latency: Duration,
     sink: MixerDeviceSink,
+    /// Samples pulled by the device (audio and silence) when last checked, and when.
+    progress: (u64, Instant),
 }
 
 /// State shared between the writer and the audio callback.
@@ -81,7 +83,34 @@ struct FeedSource {
 
 impl AlsaOutput {
     /// Opens the ALSA device `device` (e.g. `default`, `plughw:CARD=Headphones,DEV=0`).
+    ///
+    /// What alsa-lib says on this thread while opening is logged at debug level instead of
+    /// going to stderr, and the gist of it is added to an open error.
     pub fn open(device: &str, format: OutputFormat) -> Result<Self, OutputError> {
+        let messages = alsa::Output::local_error_handler().ok();
+        let result = Self::open_quietly(device, format);
+        let said = messages
+            .map(|buffer| buffer.borrow().to_string())
+            .unwrap_or_default();
+        let said: Vec<&str> = said
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !said.is_empty() {
+            tracing::debug!(device, alsa_lib = %said.join(" | "), "alsa-lib messages while opening");
+        }
+        result.map_err(|error| match error {
+            OutputError::AlsaOpen { device, source, .. } => OutputError::AlsaOpen {
+                device,
+                source,
+                alsa_lib: gist(&said),
+            },
+            other => other,
+        })
+    }
+
+    fn open_quietly(device: &str, format: OutputFormat) -> Result<Self, OutputError> {
         format.validate()?;
         let cpal_device = find_device(device)?;
         let shared = Arc::new(Shared {
@@ -104,6 +133,7 @@ impl AlsaOutput {
         let open_error = |source| OutputError::AlsaOpen {
             device: device.to_owned(),
             source,
+            alsa_lib: String::new(),
         };
         let channels = rodio::ChannelCount::new(format.channels).expect("validated channels");
         let sample_rate = rodio::SampleRate::new(format.sample_rate).expect("validated rate");
@@ -132,9 +162,9 @@ impl AlsaOutput {
         sink.log_on_drop(false);
         let config = *sink.config();
         let latency = match config.buffer_size() {
-            BufferSize::Fixed(frames) => Duration::from_secs_f64(
-                f64::from(*frames) / f64::from(config.sample_rate().get()),
-            ),
+            BufferSize::Fixed(frames) => {
+                Duration::from_secs_f64(f64::from(*frames) / f64::from(config.sample_rate().get()))
+            }
             BufferSize::Default => DEFAULT_LATENCY,
         };
         tracing::info!(
@@ -163,6 +193,7 @@ impl AlsaOutput {
             capacity: format.samples_for(QUEUE).max(chunk),
             latency,
             sink,
+            progress: (0, Instant::now()),
         };
         output.settle()?;
         Ok(output)
@@ -190,8 +221,7 @@ impl AlsaOutput {
             let (since, before) = history[0];
             let span = now - since;
             let rate = (silence - before) as f64 / span.as_secs_f64().max(1e-3);
-            if silence >= minimum && span >= window && silence > before && rate <= real_time * 1.5
-            {
+            if silence >= minimum && span >= window && silence > before && rate <= real_time * 1.5 {
                 tracing::debug!(
                     device = %self.device,
                     settled_ms = started.elapsed().as_millis() as u64,
@@ -309,7 +339,21 @@ impl Output for AlsaOutput {
     }
 
     fn check(&mut self) -> Result<(), OutputError> {
-        self.check_fatal()
+        self.check_fatal()?;
+        let pulled = {
+            let ring = self.shared.lock();
+            ring.taken + ring.silence
+        };
+        let now = Instant::now();
+        if pulled != self.progress.0 {
+            self.progress = (pulled, now);
+        } else if now - self.progress.1 >= STALL {
+            return Err(OutputError::AlsaStalled {
+                device: self.device.clone(),
+                seconds: STALL.as_secs(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -367,10 +411,8 @@ impl FeedSource {
             return;
         }
         self.local.extend(ring.queue.drain(..count));
-        if let Some(mark) = ring.mark
-            && mark >= ring.taken
-            && mark < ring.taken + count as u64
-        {
+        let chunk_span = ring.taken..ring.taken + count as u64;
+        if let Some(mark) = ring.mark.filter(|mark| chunk_span.contains(mark)) {
             self.mark_at = Some((mark - ring.taken) as usize);
             ring.mark = None;
         }
@@ -422,15 +464,22 @@ impl Source for FeedSource {
 fn find_device(name: &str) -> Result<cpal::Device, OutputError> {
     let host = cpal::default_host();
     if name == "default" {
-        return host
-            .default_output_device()
-            .ok_or_else(|| not_found(name));
+        return host.default_output_device().ok_or_else(|| not_found(name));
     }
     DeviceId::from_str(&format!("alsa:{name}"))
         .ok()
         .and_then(|id| host.device_by_id(&id))
         .filter(|device| device.supports_output())
         .ok_or_else(|| not_found(name))
+}
+
+/// The first and last alsa-lib messages (the root cause and the summary), as ` (alsa-lib: …)`.
+fn gist(messages: &[&str]) -> String {
+    match messages {
+        [] => String::new(),
+        [only] => format!(" (alsa-lib: {only})"),
+        [first, .., last] => format!(" (alsa-lib: {first} … {last})"),
+    }
 }
 
 /// The error for a device name that matches no output device.

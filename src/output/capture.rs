@@ -102,7 +102,9 @@ impl CaptureOutput {
     }
 
     fn log(&self) -> MutexGuard<'_, CaptureLog> {
-        self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -147,8 +149,9 @@ impl Output for CaptureOutput {
         {
             let mut log = self.log();
             let offset = log.samples.len();
-            if let Some(limit) = self.fail_after
-                && offset + samples.len() > limit
+            if let Some(limit) = self
+                .fail_after
+                .filter(|&limit| offset + samples.len() > limit)
             {
                 return Err(OutputError::CaptureFailed(format!(
                     "told to fail after {limit} samples"
@@ -212,7 +215,8 @@ fn parse_wav_lenient(bytes: &[u8]) -> Result<CapturedAudio, String> {
         return Err("not a RIFF/WAVE file".to_owned());
     }
     let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
-    let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let u32_at =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let mut at = 12;
     let mut format: Option<(u16, u16, u32, u16)> = None;
     while at + 8 <= bytes.len() {
@@ -223,7 +227,12 @@ fn parse_wav_lenient(bytes: &[u8]) -> Result<CapturedAudio, String> {
             if body + 16 > bytes.len() {
                 return Err("truncated fmt chunk".to_owned());
             }
-            format = Some((u16_at(body), u16_at(body + 2), u32_at(body + 4), u16_at(body + 14)));
+            format = Some((
+                u16_at(body),
+                u16_at(body + 2),
+                u32_at(body + 4),
+                u16_at(body + 14),
+            ));
         } else if id == b"data" {
             let (tag, channels, sample_rate, bits) = format.ok_or("data chunk before fmt chunk")?;
             if tag != 1 || !(bits == 16 || bits == 32) {

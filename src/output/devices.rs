@@ -107,7 +107,10 @@ pub fn recommend(devices: &[OutputDevice]) -> Recommendation {
             reason: reason.to_owned(),
         };
     }
-    if devices.iter().any(|device| device.kind == DeviceKind::Default) {
+    if devices
+        .iter()
+        .any(|device| device.kind == DeviceKind::Default)
+    {
         return Recommendation {
             device: Some("default".to_owned()),
             reason: "no sound card is visible; the system's default ALSA device may still route \
@@ -157,7 +160,11 @@ fn stable_name(name: &str, card_id: impl Fn(u32) -> Option<String>) -> String {
     let value_end = name[value_start..]
         .find(',')
         .map_or(name.len(), |end| value_start + end);
-    match name[value_start..value_end].parse::<u32>().ok().and_then(card_id) {
+    match name[value_start..value_end]
+        .parse::<u32>()
+        .ok()
+        .and_then(card_id)
+    {
         Some(id) => format!("{}{}{}", &name[..value_start], id, &name[value_end..]),
         None => name.to_owned(),
     }
@@ -218,15 +225,24 @@ mod tests {
 
     #[test]
     fn recommendation_prefers_external_then_jack_then_hdmi_then_default() {
-        let hdmi = device("plughw:CARD=vc4hdmi0,DEV=0", "vc4-hdmi-0, MAI PCM i2s-hifi-0");
+        let hdmi = device(
+            "plughw:CARD=vc4hdmi0,DEV=0",
+            "vc4-hdmi-0, MAI PCM i2s-hifi-0",
+        );
         let jack = device("plughw:CARD=Headphones,DEV=0", "bcm2835 Headphones");
         let usb = device("plughw:CARD=Device,DEV=0", "USB Audio Device, USB Audio");
         let raw_usb = device("hw:CARD=Device,DEV=0", "USB Audio Device, USB Audio");
         let default = device("default", "Default Audio Device");
         let null = device("null", "Discard all samples");
         let cases: [(Vec<&OutputDevice>, Option<&str>); 5] = [
-            (vec![&default, &hdmi, &jack, &usb, &raw_usb], Some("plughw:CARD=Device,DEV=0")),
-            (vec![&hdmi, &jack, &default], Some("plughw:CARD=Headphones,DEV=0")),
+            (
+                vec![&default, &hdmi, &jack, &usb, &raw_usb],
+                Some("plughw:CARD=Device,DEV=0"),
+            ),
+            (
+                vec![&hdmi, &jack, &default],
+                Some("plughw:CARD=Headphones,DEV=0"),
+            ),
             (vec![&hdmi, &null], Some("plughw:CARD=vc4hdmi0,DEV=0")),
             (vec![&null, &default], Some("default")),
             (vec![&null], None),

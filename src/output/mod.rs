@@ -112,7 +112,9 @@ pub enum OutputError {
         reason: &'static str,
     },
     /// A write did not contain whole frames.
-    #[error("write of {samples} samples to {output} is not a whole number of {channels}-channel frames")]
+    #[error(
+        "write of {samples} samples to {output} is not a whole number of {channels}-channel frames"
+    )]
     PartialFrame {
         /// The output written to.
         output: String,
@@ -133,13 +135,15 @@ pub enum OutputError {
     #[error("cannot list alsa devices")]
     AlsaList(#[source] rodio::cpal::Error),
     /// The ALSA device exists but could not be opened.
-    #[error("cannot open alsa device \"{device}\"")]
+    #[error("cannot open alsa device \"{device}\"{alsa_lib}")]
     AlsaOpen {
         /// The device name.
         device: String,
         /// What rodio reported.
         #[source]
         source: rodio::DeviceSinkError,
+        /// What alsa-lib printed while opening, as ` (alsa-lib: …)`, or empty.
+        alsa_lib: String,
     },
     /// The open ALSA stream reported a fatal error.
     #[error("alsa device \"{device}\" failed")]
@@ -325,7 +329,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Checks that `samples` holds whole frames for `format`.
 fn check_frames(name: &str, format: OutputFormat, samples: &[f32]) -> Result<(), OutputError> {
-    if samples.len() % usize::from(format.channels) == 0 {
+    if samples.len().is_multiple_of(usize::from(format.channels.max(1))) {
         Ok(())
     } else {
         Err(OutputError::PartialFrame {

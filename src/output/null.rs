@@ -111,6 +111,9 @@ mod tests {
     fn null_rejects_partial_frames() {
         let mut output = NullOutput::new(OutputFormat::STEREO_48K);
         let error = output.write(&[0.0; 3]).unwrap_err();
-        assert!(matches!(error, OutputError::PartialFrame { samples: 3, .. }));
+        assert!(matches!(
+            error,
+            OutputError::PartialFrame { samples: 3, .. }
+        ));
     }
 }

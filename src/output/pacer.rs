@@ -98,9 +98,18 @@ mod tests {
         pacer.drain();
         let drained = started.elapsed();
         assert!(first.duration_since(started) < Duration::from_millis(5));
-        assert!(written >= Duration::from_millis(940), "wrote in {written:?}");
-        assert!(drained >= Duration::from_millis(995), "drained in {drained:?}");
-        assert!(drained < Duration::from_millis(1_200), "drained in {drained:?}");
+        assert!(
+            written >= Duration::from_millis(940),
+            "wrote in {written:?}"
+        );
+        assert!(
+            drained >= Duration::from_millis(995),
+            "drained in {drained:?}"
+        );
+        assert!(
+            drained < Duration::from_millis(1_200),
+            "drained in {drained:?}"
+        );
     }
 
     #[test]

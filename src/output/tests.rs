@@ -13,7 +13,10 @@ fn specs_parse_and_print_back() {
             "alsa:plughw:CARD=Headphones,DEV=0",
             OutputSpec::Alsa("plughw:CARD=Headphones,DEV=0".to_owned()),
         ),
-        ("wav:/tmp/out.wav", OutputSpec::Wav(PathBuf::from("/tmp/out.wav"))),
+        (
+            "wav:/tmp/out.wav",
+            OutputSpec::Wav(PathBuf::from("/tmp/out.wav")),
+        ),
     ];
     for (text, expected) in cases {
         let spec: OutputSpec = text.parse().unwrap();
@@ -25,11 +28,26 @@ fn specs_parse_and_print_back() {
 #[test]
 fn bad_specs_say_what_is_expected() {
     let cases = [
-        ("", "invalid output \"\": expected alsa:DEVICE, wav:PATH, null or auto"),
-        ("pulse", "invalid output \"pulse\": expected alsa:DEVICE, wav:PATH, null or auto"),
-        ("alsa:", "invalid output \"alsa:\": alsa needs a device, e.g. alsa:default"),
-        ("wav:", "invalid output \"wav:\": wav needs a path, e.g. wav:/tmp/loa.wav"),
-        ("Null", "invalid output \"Null\": expected alsa:DEVICE, wav:PATH, null or auto"),
+        (
+            "",
+            "invalid output \"\": expected alsa:DEVICE, wav:PATH, null or auto",
+        ),
+        (
+            "pulse",
+            "invalid output \"pulse\": expected alsa:DEVICE, wav:PATH, null or auto",
+        ),
+        (
+            "alsa:",
+            "invalid output \"alsa:\": alsa needs a device, e.g. alsa:default",
+        ),
+        (
+            "wav:",
+            "invalid output \"wav:\": wav needs a path, e.g. wav:/tmp/loa.wav",
+        ),
+        (
+            "Null",
+            "invalid output \"Null\": expected alsa:DEVICE, wav:PATH, null or auto",
+        ),
     ];
     for (text, message) in cases {
         let error = text.parse::<OutputSpec>().unwrap_err();
@@ -97,5 +115,8 @@ fn error_chain_includes_sources_once() {
         path: PathBuf::from("/tmp/x.wav"),
         source: hound::Error::IoError(inner),
     };
-    assert_eq!(error_chain(&error), "cannot write wav file /tmp/x.wav: disk full");
+    assert_eq!(
+        error_chain(&error),
+        "cannot write wav file /tmp/x.wav: disk full"
+    );
 }

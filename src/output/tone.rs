@@ -34,7 +34,9 @@ impl Tone {
     pub fn render(&self, format: OutputFormat) -> Result<Vec<f32>, OutputError> {
         format.validate()?;
         let nyquist = format.sample_rate as f32 / 2.0;
-        if !(self.frequency_hz.is_finite() && self.frequency_hz > 0.0 && self.frequency_hz < nyquist)
+        if !(self.frequency_hz.is_finite()
+            && self.frequency_hz > 0.0
+            && self.frequency_hz < nyquist)
         {
             return Err(OutputError::InvalidTone(format!(
                 "frequency {} Hz must be above 0 and below {nyquist} Hz",
@@ -49,7 +51,9 @@ impl Tone {
         }
         let channels = usize::from(format.channels);
         let frames = format.samples_for(self.duration) / channels;
-        let fade = (format.samples_for(TONE_FADE) / channels).min(frames / 2).max(1);
+        let fade = (format.samples_for(TONE_FADE) / channels)
+            .min(frames / 2)
+            .max(1);
         let amplitude = f64::from(self.amplitude());
         let step = 2.0 * PI * f64::from(self.frequency_hz) / f64::from(format.sample_rate);
         let mut samples = Vec::with_capacity(frames * channels);
@@ -130,7 +134,11 @@ mod tests {
 
     #[test]
     fn tone_has_the_requested_frequency_level_and_length() {
-        let cases = [(440.0, -6.0, 500), (1_000.0, -20.0, 250), (100.0, 0.0, 1_000)];
+        let cases = [
+            (440.0, -6.0, 500),
+            (1_000.0, -20.0, 250),
+            (100.0, 0.0, 1_000),
+        ];
         for (frequency_hz, level_dbfs, millis) in cases {
             let tone = Tone {
                 frequency_hz,
@@ -142,9 +150,15 @@ mod tests {
             let left = channel(&samples, 2, 0);
             assert_eq!(left, channel(&samples, 2, 1), "identical channels");
             let peak = left.iter().fold(0f32, |m, s| m.max(s.abs()));
-            assert!((peak - tone.amplitude()).abs() < 0.01, "{tone:?} peak {peak}");
+            assert!(
+                (peak - tone.amplitude()).abs() < 0.01,
+                "{tone:?} peak {peak}"
+            );
             let measured = zero_crossing_frequency(&left, 48_000);
-            assert!((measured - frequency_hz).abs() < 2.0, "{tone:?} measured {measured}");
+            assert!(
+                (measured - frequency_hz).abs() < 2.0,
+                "{tone:?} measured {measured}"
+            );
             let level = tone_amplitude(&left, 48_000, frequency_hz);
             assert!((level - tone.amplitude()).abs() < 0.05 * tone.amplitude());
         }

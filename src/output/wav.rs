@@ -127,9 +127,7 @@ mod tests {
     use super::*;
 
     fn temp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("loa-wav-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join(name)
+        std::env::temp_dir().join(format!("loa-wav-test-{}-{name}", std::process::id()))
     }
 
     #[test]
@@ -158,6 +156,7 @@ mod tests {
         assert_eq!(spec.sample_format, hound::SampleFormat::Float);
         let read: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
         assert_eq!(read, samples, "bit-exact round trip");
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
@@ -172,6 +171,7 @@ mod tests {
         let reader = hound::WavReader::open(&path).unwrap();
         assert_eq!(reader.len(), 800);
         drop(output);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -69,7 +69,11 @@ pub(super) async fn healthz(State(state): State<PanelState>) -> impl IntoRespons
             "last_error": status.last_error,
         }
     });
-    let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(body))
 }
 
@@ -94,7 +98,13 @@ pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoRespons
         u8::from(status.output_ok),
         u8::from(status.clock_synchronised),
     );
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    )
 }
 
 /// `GET /api/status`: the engine's snapshot.
@@ -108,9 +118,13 @@ pub(super) async fn schedule(
     Query(range): Query<Range>,
 ) -> Result<Json<Vec<ScheduleItem>>, ApiError> {
     let from = range.from.map_or_else(|| state.clock.now(), |t| t.to_utc());
-    let to = range.to.map_or(from + chrono::Duration::days(7), |t| t.to_utc());
+    let to = range
+        .to
+        .map_or(from + chrono::Duration::days(7), |t| t.to_utc());
     if to < from || to - from > chrono::Duration::days(400) {
-        return Err(ApiError::bad_request("`to` must be after `from` and at most 400 days later"));
+        return Err(ApiError::bad_request(
+            "`to` must be after `from` and at most 400 days later",
+        ));
     }
     Ok(Json(schedule_items(&state, from, to)?))
 }
@@ -160,7 +174,9 @@ pub(super) async fn log(
     Query(range): Query<Range>,
 ) -> Result<Json<Vec<LogEntry>>, ApiError> {
     let to = range.to.map_or_else(|| state.clock.now(), |t| t.to_utc());
-    let from = range.from.map_or(to - chrono::Duration::days(7), |t| t.to_utc());
+    let from = range
+        .from
+        .map_or(to - chrono::Duration::days(7), |t| t.to_utc());
     Ok(Json(state.store.log_between(from, to)?))
 }
 
@@ -169,7 +185,8 @@ pub(super) async fn cron_preview(
     State(state): State<PanelState>,
     Query(q): Query<CronQuery>,
 ) -> Result<Json<Vec<String>>, ApiError> {
-    let cron = CronExpr::parse(&q.expr).map_err(|e| ApiError::bad_request(format!("cron expression: {e}")))?;
+    let cron = CronExpr::parse(&q.expr)
+        .map_err(|e| ApiError::bad_request(format!("cron expression: {e}")))?;
     let tz = state.config.station.time_zone;
     Ok(Json(
         cron.iter_after(state.clock.now(), tz)
@@ -188,7 +205,10 @@ pub(super) async fn broadcast(
     let who = authorize(&state, &headers)?;
     let playlist = state.store.playlist(PlaylistId(body.playlist))?;
     if playlist.items.is_empty() {
-        return Err(ApiError::bad_request(format!("playlist \"{}\" is empty", playlist.name)));
+        return Err(ApiError::bad_request(format!(
+            "playlist \"{}\" is empty",
+            playlist.name
+        )));
     }
     let accepted = state.engine.send(Command::Request(ManualRequest {
         playlist: playlist.id,
@@ -199,12 +219,21 @@ pub(super) async fn broadcast(
     if !accepted {
         return Err(ApiError::bad_request("the engine is shutting down"));
     }
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({"accepted": true}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"accepted": true})),
+    ))
 }
 
 /// `POST /api/broadcasts/stop`: stop what is on air (bearer token).
-pub(super) async fn stop(State(state): State<PanelState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+pub(super) async fn stop(
+    State(state): State<PanelState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
     let who = authorize(&state, &headers)?;
     state.engine.send(Command::Stop { requested_by: who });
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({"accepted": true}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"accepted": true})),
+    ))
 }

@@ -10,6 +10,8 @@ mod api;
 mod openapi;
 mod pages;
 
+pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -57,7 +59,9 @@ impl ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthorized",
-            message: "this call needs Authorization: Bearer TOKEN with a token from the config file".to_owned(),
+            message:
+                "this call needs Authorization: Bearer TOKEN with a token from the config file"
+                    .to_owned(),
         }
     }
 }
@@ -135,7 +139,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, "nosniff".parse().expect("static header"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        "nosniff".parse().expect("static header"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"

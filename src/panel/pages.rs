@@ -80,8 +80,15 @@ const EN: Words = Words {
 };
 
 /// `GET /`: the dashboard.
-pub(super) async fn dashboard(State(state): State<PanelState>, Query(q): Query<LangQuery>) -> Html<String> {
-    let w = if q.lang.as_deref() == Some("en") { &EN } else { &VI };
+pub(super) async fn dashboard(
+    State(state): State<PanelState>,
+    Query(q): Query<LangQuery>,
+) -> Html<String> {
+    let w = if q.lang.as_deref() == Some("en") {
+        &EN
+    } else {
+        &VI
+    };
     let tz = state.config.station.time_zone;
     let status = state.engine.status();
     let now = state.clock.now();
@@ -100,7 +107,11 @@ pub(super) async fn dashboard(State(state): State<PanelState>, Query(q): Query<L
         w.switch
     );
     let on_air = match &status.on_air {
-        Some(a) => format!("{} ({})", a.scheduled_at.with_timezone(&tz).format("%H:%M %d/%m"), a.playlist),
+        Some(a) => format!(
+            "{} ({})",
+            a.scheduled_at.with_timezone(&tz).format("%H:%M %d/%m"),
+            a.playlist
+        ),
         None => w.nothing_on_air.to_owned(),
     };
     let _ = write!(
@@ -113,9 +124,17 @@ pub(super) async fn dashboard(State(state): State<PanelState>, Query(q): Query<L
         esc(&on_air),
         w.relay,
         if status.relay_on { w.on } else { w.off },
-        if status.clock_synchronised { "" } else { "alert" },
+        if status.clock_synchronised {
+            ""
+        } else {
+            "alert"
+        },
         w.clock,
-        if status.clock_synchronised { w.synced } else { w.not_synced },
+        if status.clock_synchronised {
+            w.synced
+        } else {
+            w.not_synced
+        },
         if status.output_ok { "" } else { "alert" },
         w.output,
         esc(&status.output),
@@ -131,13 +150,20 @@ pub(super) async fn dashboard(State(state): State<PanelState>, Query(q): Query<L
     for item in items.iter().take(30) {
         let note = match (item.verdict, &item.rule) {
             ("skip", Some(r)) => format!("<span class=\"skip\">{}: {}</span>", w.skipped, esc(r)),
-            ("air_breaking_rule", Some(r)) => format!("<span class=\"skip\">{}: {}</span>", w.breaks, esc(r)),
+            ("air_breaking_rule", Some(r)) => {
+                format!("<span class=\"skip\">{}: {}</span>", w.breaks, esc(r))
+            }
             _ => String::new(),
         };
         let at = chrono::DateTime::parse_from_rfc3339(&item.at)
             .map(|t| t.format("%a %d/%m %H:%M").to_string())
             .unwrap_or_else(|_| item.at.clone());
-        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{note}</td></tr>", esc(&at), esc(&item.name));
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{note}</td></tr>",
+            esc(&at),
+            esc(&item.name)
+        );
     }
     let _ = write!(body, "</table><h2>{}</h2><table>", w.recent);
     let log = state
@@ -162,7 +188,10 @@ pub(super) async fn dashboard(State(state): State<PanelState>, Query(q): Query<L
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}\

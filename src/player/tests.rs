@@ -29,8 +29,16 @@ fn broadcast(id: u64, items: Vec<PreparedItem>, gap: Duration) -> Broadcast {
     }
 }
 
+/// The handles of every capture output a test factory opened.
+type Handles = Arc<Mutex<Vec<CaptureHandle>>>;
+
 /// A factory of capture outputs that keeps every opened output's handle.
-fn captures(paced: bool) -> (impl FnMut() -> Result<Box<dyn Output>, OutputError> + Send, Arc<Mutex<Vec<CaptureHandle>>>) {
+fn captures(
+    paced: bool,
+) -> (
+    impl FnMut() -> Result<Box<dyn Output>, OutputError> + Send,
+    Handles,
+) {
     let handles = Arc::new(Mutex::new(Vec::new()));
     let kept = Arc::clone(&handles);
     let factory = move || {
@@ -77,7 +85,9 @@ fn plays_items_in_order_with_gain_clamping_and_gaps_between_clips_only() {
         item("third", ItemKind::Clip, 0.1, 7, 1.0),
         item("closing", ItemKind::Chime, 0.2, 50, 1.0),
     ];
-    player.play(broadcast(7, items, Duration::from_millis(50))).unwrap();
+    player
+        .play(broadcast(7, items, Duration::from_millis(50)))
+        .unwrap();
     let seen = until_finished(&events, 7);
     let log = handles.lock().unwrap()[0].snapshot();
 
@@ -91,7 +101,10 @@ fn plays_items_in_order_with_gain_clamping_and_gaps_between_clips_only() {
     assert_eq!(log.samples, expected);
     assert_eq!(log.begins, vec![0]);
     assert_eq!(log.drains, 1);
-    assert!(log.writes.iter().all(|w| w.len <= 320), "blocks of at most 20 ms");
+    assert!(
+        log.writes.iter().all(|w| w.len <= 320),
+        "blocks of at most 20 ms"
+    );
 
     let id = BroadcastId(7);
     assert_eq!(
@@ -108,7 +121,10 @@ fn plays_items_in_order_with_gain_clamping_and_gaps_between_clips_only() {
         })
         .collect();
     assert_eq!(items_started, vec![0, 1, 2, 3, 4]);
-    let started = seen.iter().filter(|e| matches!(e, PlayerEvent::Started { .. })).count();
+    let started = seen
+        .iter()
+        .filter(|e| matches!(e, PlayerEvent::Started { .. }))
+        .count();
     assert_eq!(started, 1);
     assert_eq!(finished(&seen), (Outcome::Completed, 5));
     player.shutdown();
@@ -119,10 +135,14 @@ fn stop_mid_broadcast_ends_promptly_and_discards() {
     let (factory, handles) = captures(true);
     let (player, events) = Player::spawn(factory, PlayerConfig::default()).unwrap();
     let long = item("long", ItemKind::Clip, 0.3, 8_000 * 5, 1.0);
-    player.play(broadcast(1, vec![long], Duration::ZERO)).unwrap();
+    player
+        .play(broadcast(1, vec![long], Duration::ZERO))
+        .unwrap();
     let started_at = loop {
         match events.recv_timeout(WAIT).unwrap() {
-            PlayerEvent::Started { first_sample_at, .. } => break first_sample_at,
+            PlayerEvent::Started {
+                first_sample_at, ..
+            } => break first_sample_at,
             _ => continue,
         }
     };
@@ -131,11 +151,17 @@ fn stop_mid_broadcast_ends_promptly_and_discards() {
     player.stop().unwrap();
     let seen = until_finished(&events, 1);
     let latency = stop_sent.elapsed();
-    assert!(latency < Duration::from_millis(100), "stop took {latency:?}");
+    assert!(
+        latency < Duration::from_millis(100),
+        "stop took {latency:?}"
+    );
     assert_eq!(finished(&seen), (Outcome::Stopped, 0));
     let log = handles.lock().unwrap()[0].snapshot();
     let played = FORMAT.duration_of(log.samples.len());
-    assert!(played < Duration::from_millis(400), "wrote {played:?} before stopping");
+    assert!(
+        played < Duration::from_millis(400),
+        "wrote {played:?} before stopping"
+    );
     assert_eq!(log.discards, vec![log.samples.len()]);
     assert!(started_at <= stop_sent);
     player.shutdown();
@@ -147,14 +173,22 @@ fn a_new_play_cuts_the_current_broadcast() {
     let (player, events) = Player::spawn(factory, PlayerConfig::default()).unwrap();
     let long = item("long", ItemKind::Clip, 0.3, 8_000 * 5, 1.0);
     let short = item("short", ItemKind::Clip, 0.3, 80, 1.0);
-    player.play(broadcast(1, vec![long], Duration::ZERO)).unwrap();
+    player
+        .play(broadcast(1, vec![long], Duration::ZERO))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    player.play(broadcast(2, vec![short], Duration::ZERO)).unwrap();
+    player
+        .play(broadcast(2, vec![short], Duration::ZERO))
+        .unwrap();
     let first = until_finished(&events, 1);
     assert_eq!(finished(&first), (Outcome::Stopped, 0));
     let second = until_finished(&events, 2);
     assert_eq!(finished(&second), (Outcome::Completed, 1));
-    assert!(second.iter().any(|e| matches!(e, PlayerEvent::Started { id, .. } if id.0 == 2)));
+    assert!(
+        second
+            .iter()
+            .any(|e| matches!(e, PlayerEvent::Started { id, .. } if id.0 == 2))
+    );
     player.shutdown();
 }
 
@@ -179,15 +213,30 @@ fn failing_output_fails_plays_at_once_and_reopens_with_backoff() {
     let failed = OutputState::Failed {
         error: "capture output failed: no device yet".to_owned(),
     };
-    assert_eq!(events.recv_timeout(WAIT).unwrap(), PlayerEvent::OutputState(failed.clone()));
+    assert_eq!(
+        events.recv_timeout(WAIT).unwrap(),
+        PlayerEvent::OutputState(failed.clone())
+    );
 
     let sent = Instant::now();
-    player.play(broadcast(1, vec![item("a", ItemKind::Clip, 0.1, 8, 1.0)], Duration::ZERO)).unwrap();
+    player
+        .play(broadcast(
+            1,
+            vec![item("a", ItemKind::Clip, 0.1, 8, 1.0)],
+            Duration::ZERO,
+        ))
+        .unwrap();
     let seen = until_finished(&events, 1);
-    assert!(sent.elapsed() < Duration::from_millis(50), "a play while down fails at once");
+    assert!(
+        sent.elapsed() < Duration::from_millis(50),
+        "a play while down fails at once"
+    );
     assert_eq!(
         finished(&seen),
-        (Outcome::Failed("output unavailable: capture output failed: no device yet".to_owned()), 0)
+        (
+            Outcome::Failed("output unavailable: capture output failed: no device yet".to_owned()),
+            0
+        )
     );
 
     let mut states = Vec::new();
@@ -197,15 +246,35 @@ fn failing_output_fails_plays_at_once_and_reopens_with_backoff() {
         }
     }
     assert_eq!(states[..2], [failed.clone(), failed]);
-    assert_eq!(states[2], OutputState::Open { name: "capture".to_owned() });
+    assert_eq!(
+        states[2],
+        OutputState::Open {
+            name: "capture".to_owned()
+        }
+    );
     let attempts = attempts.lock().unwrap().clone();
-    let gaps: Vec<u128> = attempts.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    let gaps: Vec<u128> = attempts
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
     for (gap, expected) in gaps.iter().zip([100, 200, 300]) {
-        assert!((expected..expected + 80).contains(gap), "attempt gaps {gaps:?}");
+        assert!(
+            (expected..expected + 80).contains(gap),
+            "attempt gaps {gaps:?}"
+        );
     }
 
-    player.play(broadcast(2, vec![item("a", ItemKind::Clip, 0.1, 8, 1.0)], Duration::ZERO)).unwrap();
-    assert_eq!(finished(&until_finished(&events, 2)), (Outcome::Completed, 1));
+    player
+        .play(broadcast(
+            2,
+            vec![item("a", ItemKind::Clip, 0.1, 8, 1.0)],
+            Duration::ZERO,
+        ))
+        .unwrap();
+    assert_eq!(
+        finished(&until_finished(&events, 2)),
+        (Outcome::Completed, 1)
+    );
     player.shutdown();
 }
 
@@ -217,7 +286,11 @@ fn a_write_failure_fails_the_broadcast_and_the_output_is_reopened() {
         let mut count = count.lock().unwrap();
         *count += 1;
         let output = CaptureOutput::new(FORMAT).0.unpaced();
-        let output = if *count == 1 { output.failing_after(1_000) } else { output };
+        let output = if *count == 1 {
+            output.failing_after(1_000)
+        } else {
+            output
+        };
         Ok(Box::new(output) as Box<dyn Output>)
     };
     let config = PlayerConfig {
@@ -236,16 +309,29 @@ fn a_write_failure_fails_the_broadcast_and_the_output_is_reopened() {
         finished(&seen),
         (Outcome::Failed(format!("output failed: {failure}")), 1)
     );
-    assert!(seen.contains(&PlayerEvent::OutputState(OutputState::Failed {
-        error: failure.to_owned()
-    })));
+    assert!(
+        seen.contains(&PlayerEvent::OutputState(OutputState::Failed {
+            error: failure.to_owned()
+        }))
+    );
     let reopened = events.recv_timeout(WAIT).unwrap();
     assert_eq!(
         reopened,
-        PlayerEvent::OutputState(OutputState::Reopened { name: "capture".to_owned() })
+        PlayerEvent::OutputState(OutputState::Reopened {
+            name: "capture".to_owned()
+        })
     );
-    player.play(broadcast(2, vec![item("a", ItemKind::Clip, 0.1, 8, 1.0)], Duration::ZERO)).unwrap();
-    assert_eq!(finished(&until_finished(&events, 2)), (Outcome::Completed, 1));
+    player
+        .play(broadcast(
+            2,
+            vec![item("a", ItemKind::Clip, 0.1, 8, 1.0)],
+            Duration::ZERO,
+        ))
+        .unwrap();
+    assert_eq!(
+        finished(&until_finished(&events, 2)),
+        (Outcome::Completed, 1)
+    );
     player.shutdown();
 }
 
@@ -269,15 +355,31 @@ fn malformed_and_empty_broadcasts_finish_without_touching_the_device_state() {
     let (player, events) = Player::spawn(factory, PlayerConfig::default()).unwrap();
     let mut odd = item("odd", ItemKind::Clip, 0.1, 4, 1.0);
     odd.pcm = Arc::new(vec![0.1; 3]);
-    player.play(broadcast(1, vec![odd], Duration::ZERO)).unwrap();
+    player
+        .play(broadcast(1, vec![odd], Duration::ZERO))
+        .unwrap();
     let seen = until_finished(&events, 1);
     assert_eq!(
         finished(&seen),
-        (Outcome::Failed("item 0 \"odd\" is malformed: 3 samples for 2 channels, gain 1".to_owned()), 0)
+        (
+            Outcome::Failed(
+                "item 0 \"odd\" is malformed: 3 samples for 2 channels, gain 1".to_owned()
+            ),
+            0
+        )
     );
-    player.play(broadcast(2, Vec::new(), Duration::from_secs(1))).unwrap();
+    player
+        .play(broadcast(2, Vec::new(), Duration::from_secs(1)))
+        .unwrap();
     let seen = until_finished(&events, 2);
-    assert_eq!(seen, vec![PlayerEvent::Finished { id: BroadcastId(2), outcome: Outcome::Completed, items_played: 0 }]);
+    assert_eq!(
+        seen,
+        vec![PlayerEvent::Finished {
+            id: BroadcastId(2),
+            outcome: Outcome::Completed,
+            items_played: 0
+        }]
+    );
     assert_eq!(handles.lock().unwrap().len(), 1, "never reopened");
     player.shutdown();
 }
@@ -287,7 +389,9 @@ fn shutdown_stops_the_current_broadcast_and_ends_the_thread() {
     let (factory, _handles) = captures(true);
     let (player, events) = Player::spawn(factory, PlayerConfig::default()).unwrap();
     let long = item("long", ItemKind::Clip, 0.3, 8_000 * 5, 1.0);
-    player.play(broadcast(1, vec![long], Duration::ZERO)).unwrap();
+    player
+        .play(broadcast(1, vec![long], Duration::ZERO))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
     player.shutdown();
@@ -323,7 +427,11 @@ fn gaps_go_between_consecutive_clips_only() {
         let items: Vec<PreparedItem> = kinds
             .split_whitespace()
             .map(|k| {
-                let kind = if k == "C" { ItemKind::Chime } else { ItemKind::Clip };
+                let kind = if k == "C" {
+                    ItemKind::Chime
+                } else {
+                    ItemKind::Clip
+                };
                 item(k, kind, 0.0, 1, 1.0)
             })
             .collect();

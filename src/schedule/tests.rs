@@ -72,13 +72,22 @@ fn campaign_bounds_occurrences_inclusively() {
     let programmes = [p];
     let campaigns = [campaign()];
     let rules = rules();
-    let s = Station { programmes: &programmes, campaigns: &campaigns, rules: &rules, tz: TZ, approval_required: false };
+    let s = Station {
+        programmes: &programmes,
+        campaigns: &campaigns,
+        rules: &rules,
+        tz: TZ,
+        approval_required: false,
+    };
     let all = s.occurrences(local(2026, 5, 1, 0, 0), local(2026, 7, 31, 0, 0));
     assert_eq!(all.len(), 60);
     assert_eq!(all[0].key.scheduled, local(2026, 6, 1, 6, 0));
     assert_eq!(all[59].key.scheduled, local(2026, 6, 30, 17, 0));
     assert_eq!(s.next_instant(local(2026, 6, 30, 17, 0)), None);
-    assert_eq!(s.next_instant(local(2026, 1, 1, 0, 0)), Some(local(2026, 6, 1, 6, 0)));
+    assert_eq!(
+        s.next_instant(local(2026, 1, 1, 0, 0)),
+        Some(local(2026, 6, 1, 6, 0))
+    );
 }
 
 #[test]
@@ -87,14 +96,26 @@ fn unknown_campaign_or_empty_intersection_never_fires() {
     a.campaign = Some(CampaignId(99));
     let mut b = programme(2, "0 6 * * *", Priority::Normal);
     b.campaign = Some(CampaignId(7));
-    b.dates = Some(DateRange { start: day(2026, 7, 1), end: day(2026, 7, 5) });
+    b.dates = Some(DateRange {
+        start: day(2026, 7, 1),
+        end: day(2026, 7, 5),
+    });
     let mut c = programme(3, "0 6 * * *", Priority::Normal);
     c.enabled = false;
     let programmes = [a, b, c];
     let campaigns = [campaign()];
     let rules = rules();
-    let s = Station { programmes: &programmes, campaigns: &campaigns, rules: &rules, tz: TZ, approval_required: false };
-    assert!(s.occurrences(local(2026, 1, 1, 0, 0), local(2026, 12, 31, 0, 0)).is_empty());
+    let s = Station {
+        programmes: &programmes,
+        campaigns: &campaigns,
+        rules: &rules,
+        tz: TZ,
+        approval_required: false,
+    };
+    assert!(
+        s.occurrences(local(2026, 1, 1, 0, 0), local(2026, 12, 31, 0, 0))
+            .is_empty()
+    );
     assert_eq!(s.next_instant(local(2026, 1, 1, 0, 0)), None);
 }
 
@@ -102,12 +123,42 @@ fn unknown_campaign_or_empty_intersection_never_fires() {
 fn verdicts_follow_station_rules_and_approval() {
     let cases: &[(&str, Priority, bool, Verdict)] = &[
         ("0 6 * * *", Priority::Normal, true, Verdict::Air),
-        ("30 4 * * *", Priority::Normal, true, Verdict::Skip("before earliest broadcast time 05:30".into())),
-        ("30 21 * * *", Priority::Normal, true, Verdict::Skip("after latest broadcast time 21:00".into())),
-        ("0 12 * * *", Priority::Priority, true, Verdict::Skip("quiet hours 11:30-13:30".into())),
-        ("0 12 * * *", Priority::Emergency, true, Verdict::AirBreakingRule("quiet hours 11:30-13:30".into())),
-        ("30 4 * * *", Priority::Emergency, true, Verdict::AirBreakingRule("before earliest broadcast time 05:30".into())),
-        ("0 6 * * *", Priority::Normal, false, Verdict::Skip("awaiting approval".into())),
+        (
+            "30 4 * * *",
+            Priority::Normal,
+            true,
+            Verdict::Skip("before earliest broadcast time 05:30".into()),
+        ),
+        (
+            "30 21 * * *",
+            Priority::Normal,
+            true,
+            Verdict::Skip("after latest broadcast time 21:00".into()),
+        ),
+        (
+            "0 12 * * *",
+            Priority::Priority,
+            true,
+            Verdict::Skip("quiet hours 11:30-13:30".into()),
+        ),
+        (
+            "0 12 * * *",
+            Priority::Emergency,
+            true,
+            Verdict::AirBreakingRule("quiet hours 11:30-13:30".into()),
+        ),
+        (
+            "30 4 * * *",
+            Priority::Emergency,
+            true,
+            Verdict::AirBreakingRule("before earliest broadcast time 05:30".into()),
+        ),
+        (
+            "0 6 * * *",
+            Priority::Normal,
+            false,
+            Verdict::Skip("awaiting approval".into()),
+        ),
         ("30 13 * * *", Priority::Normal, true, Verdict::Air),
         ("0 21 * * *", Priority::Normal, true, Verdict::Air),
     ];
@@ -116,10 +167,19 @@ fn verdicts_follow_station_rules_and_approval() {
         let mut p = programme(1, cron, *priority);
         p.approved = *approved;
         let programmes = [p];
-        let s = Station { programmes: &programmes, campaigns: &[], rules: &rules, tz: TZ, approval_required: true };
+        let s = Station {
+            programmes: &programmes,
+            campaigns: &[],
+            rules: &rules,
+            tz: TZ,
+            approval_required: true,
+        };
         let got = s.occurrences(local(2026, 6, 1, 0, 0), local(2026, 6, 2, 0, 0));
         assert_eq!(got.len(), 1, "{cron}");
-        assert_eq!(&got[0].verdict, want, "{cron} {priority:?} approved={approved}");
+        assert_eq!(
+            &got[0].verdict, want,
+            "{cron} {priority:?} approved={approved}"
+        );
     }
 }
 
@@ -131,7 +191,13 @@ fn simultaneous_occurrences_sort_by_priority() {
         programme(3, "0 6 * * *", Priority::Priority),
     ];
     let rules = rules();
-    let s = Station { programmes: &programmes, campaigns: &[], rules: &rules, tz: TZ, approval_required: false };
+    let s = Station {
+        programmes: &programmes,
+        campaigns: &[],
+        rules: &rules,
+        tz: TZ,
+        approval_required: false,
+    };
     let got: Vec<i64> = s
         .occurrences(local(2026, 6, 1, 0, 0), local(2026, 6, 1, 12, 0))
         .iter()
@@ -142,7 +208,10 @@ fn simultaneous_occurrences_sort_by_priority() {
 
 #[test]
 fn quiet_hours_wrap_past_midnight() {
-    let q = QuietHours { from: t(22, 0), to: t(5, 0) };
+    let q = QuietHours {
+        from: t(22, 0),
+        to: t(5, 0),
+    };
     assert!(q.contains(t(23, 59)));
     assert!(q.contains(t(0, 0)));
     assert!(q.contains(t(4, 59)));
@@ -153,11 +222,26 @@ fn quiet_hours_wrap_past_midnight() {
 #[test]
 fn a_year_of_fifty_programmes_is_ordered_and_complete() {
     let programmes: Vec<Programme> = (0..50)
-        .map(|i| programme(i, &format!("{} {} * * *", i % 60, 6 + i % 12), Priority::Normal))
+        .map(|i| {
+            programme(
+                i,
+                &format!("{} {} * * *", i % 60, 6 + i % 12),
+                Priority::Normal,
+            )
+        })
         .collect();
     let rules = rules();
-    let s = Station { programmes: &programmes, campaigns: &[], rules: &rules, tz: TZ, approval_required: false };
+    let s = Station {
+        programmes: &programmes,
+        campaigns: &[],
+        rules: &rules,
+        tz: TZ,
+        approval_required: false,
+    };
     let all = s.occurrences(local(2026, 1, 1, 0, 0), local(2027, 1, 1, 0, 0));
     assert_eq!(all.len(), 50 * 365);
-    assert!(all.windows(2).all(|w| w[0].key.scheduled <= w[1].key.scheduled));
+    assert!(
+        all.windows(2)
+            .all(|w| w[0].key.scheduled <= w[1].key.scheduled)
+    );
 }

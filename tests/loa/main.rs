@@ -1,4 +1,8 @@
 //! loa's one integration-test binary: the engine simulated over a month, the whole daemon
 //! on a port-0 listener, the CLI, and the real ALSA path.
 
+mod alsa;
+mod cli;
+mod daemon;
 mod simulation;
+mod support;

@@ -11,8 +11,8 @@ use loa::cron::CronExpr;
 use loa::demo;
 use loa::engine::core::{CoreSettings, Effects, EngineCore, Job, ManualRequest, PlayEnd};
 use loa::model::{
-    Campaign, CampaignId, ClashRule, DateRange, OccurrenceKey, Origin, Outcome, PlaylistId, Priority,
-    Programme, ProgrammeId,
+    Campaign, CampaignId, ClashRule, DateRange, OccurrenceKey, Origin, Outcome, PlaylistId,
+    Priority, Programme, ProgrammeId,
 };
 use loa::schedule::{QuietHours, Station, StationRules};
 
@@ -63,14 +63,20 @@ impl Effects for World {
     }
 
     fn relay(&mut self, on: bool, now: DateTime<Utc>) {
-        assert_ne!(self.relay_on, on, "relay switched to the state it already had at {now}");
+        assert_ne!(
+            self.relay_on, on,
+            "relay switched to the state it already had at {now}"
+        );
         self.relay_on = on;
         self.relay_switches.push((now, on));
     }
 
     fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<(), String> {
         assert!(self.playing.is_none(), "two broadcasts at once at {now}");
-        assert!(self.relay_on, "broadcast started with the relay off at {now}");
+        assert!(
+            self.relay_on,
+            "broadcast started with the relay off at {now}"
+        );
         if let Some(key) = job.key {
             assert!(self.logged.insert(key), "occurrence {key:?} started twice");
         }
@@ -149,21 +155,47 @@ fn station_programmes() -> (Vec<Programme>, Vec<Campaign>) {
             approved: d.approved,
         })
         .collect();
-    let day = |d| Some(DateRange {
-        start: chrono::NaiveDate::from_ymd_opt(2026, 6, d).unwrap(),
-        end: chrono::NaiveDate::from_ymd_opt(2026, 6, d).unwrap(),
-    });
+    let day = |d| {
+        Some(DateRange {
+            start: chrono::NaiveDate::from_ymd_opt(2026, 6, d).unwrap(),
+            end: chrono::NaiveDate::from_ymd_opt(2026, 6, d).unwrap(),
+        })
+    };
     // 5: a 20-minute provincial relay at 06:00 on 5 June, priority, cut-in: clashes with the
     //    morning session (which queues behind it, then gives up after 10 minutes).
     // 6: an early notice at 04:30 on 7–8 June: breaks the earliest-time rule, skipped.
     // 7: a notice at 12:15 on 9 June: inside the noon quiet hours, skipped.
     let extra = [
-        (5, "Tiếp sóng Đài Phát thanh tỉnh", "0 6 5 6 *", 3, Priority::Priority, ClashRule::CutIn, day(5)),
-        (6, "Thông báo sớm", "30 4 * * *", 0, Priority::Normal, ClashRule::CutIn, Some(DateRange {
-            start: chrono::NaiveDate::from_ymd_opt(2026, 6, 7).unwrap(),
-            end: chrono::NaiveDate::from_ymd_opt(2026, 6, 8).unwrap(),
-        })),
-        (7, "Thông báo buổi trưa", "15 12 9 6 *", 2, Priority::Normal, ClashRule::CutIn, day(9)),
+        (
+            5,
+            "Tiếp sóng Đài Phát thanh tỉnh",
+            "0 6 5 6 *",
+            3,
+            Priority::Priority,
+            ClashRule::CutIn,
+            day(5),
+        ),
+        (
+            6,
+            "Thông báo sớm",
+            "30 4 * * *",
+            0,
+            Priority::Normal,
+            ClashRule::CutIn,
+            Some(DateRange {
+                start: chrono::NaiveDate::from_ymd_opt(2026, 6, 7).unwrap(),
+                end: chrono::NaiveDate::from_ymd_opt(2026, 6, 8).unwrap(),
+            }),
+        ),
+        (
+            7,
+            "Thông báo buổi trưa",
+            "15 12 9 6 *",
+            2,
+            Priority::Normal,
+            ClashRule::CutIn,
+            day(9),
+        ),
     ];
     for (id, name, cron, playlist, priority, clash, dates) in extra {
         programmes.push(Programme {
@@ -218,7 +250,11 @@ fn manual(priority: Priority, playlist: i64, at: Option<DateTime<Utc>>) -> Event
 }
 
 /// Runs the simulation from `start` to `end` (real time) and returns the world.
-fn simulate(events: Vec<(DateTime<Utc>, Event)>, start: DateTime<Utc>, end: DateTime<Utc>) -> World {
+fn simulate(
+    events: Vec<(DateTime<Utc>, Event)>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> World {
     let (programmes, campaigns) = station_programmes();
     let rules = rules();
     let station = Station {
@@ -301,7 +337,11 @@ fn simulate(events: Vec<(DateTime<Utc>, Event)>, start: DateTime<Utc>, end: Date
             // The simulated player ends on time, or at once when asked to stop.
             if let Some((_, _, ends)) = &world.playing {
                 if world.stop_requested || *ends <= wall {
-                    let how = if world.stop_requested { PlayEnd::Stopped } else { PlayEnd::Completed };
+                    let how = if world.stop_requested {
+                        PlayEnd::Stopped
+                    } else {
+                        PlayEnd::Completed
+                    };
                     c.finished(how, wall, &station, &mut world);
                 }
             }
@@ -350,7 +390,10 @@ fn june_events() -> Vec<(DateTime<Utc>, Event)> {
         // 20 June: the operator stops the morning session.
         (at(20, 6, 0, 20), Event::Stop),
         // 22 June: a one-shot for 08:00, asked for at 07:00.
-        (at(22, 7, 0, 0), manual(Priority::Priority, 1, Some(at(22, 8, 0, 0)))),
+        (
+            at(22, 7, 0, 0),
+            manual(Priority::Priority, 1, Some(at(22, 8, 0, 0))),
+        ),
         // 25 June: the power fails during the morning session; it is not replayed.
         (at(25, 6, 0, 30), Event::Down(at(25, 6, 2, 0))),
     ]
@@ -366,15 +409,55 @@ fn expected_scheduled() -> BTreeMap<(i64, DateTime<Utc>), (&'static str, &'stati
         want.insert((p, t), (outcome, detail));
     };
     set(3, at(1, 9, 0, 0), "played", "");
-    set(2, at(3, 17, 0, 0), "interrupted", "cut in by a emergency broadcast");
-    set(5, at(5, 6, 0, 0), "partial", "session limit of 15 min reached");
-    set(1, at(5, 6, 0, 0), "skipped", "air busy: waited 10 min, the queue limit");
-    set(6, at(7, 4, 30, 0), "skipped", "before earliest broadcast time 05:30");
-    set(6, at(8, 4, 30, 0), "skipped", "before earliest broadcast time 05:30");
+    set(
+        2,
+        at(3, 17, 0, 0),
+        "interrupted",
+        "cut in by a emergency broadcast",
+    );
+    set(
+        5,
+        at(5, 6, 0, 0),
+        "partial",
+        "session limit of 15 min reached",
+    );
+    set(
+        1,
+        at(5, 6, 0, 0),
+        "skipped",
+        "air busy: waited 10 min, the queue limit",
+    );
+    set(
+        6,
+        at(7, 4, 30, 0),
+        "skipped",
+        "before earliest broadcast time 05:30",
+    );
+    set(
+        6,
+        at(8, 4, 30, 0),
+        "skipped",
+        "before earliest broadcast time 05:30",
+    );
     set(7, at(9, 12, 15, 0), "skipped", "quiet hours 11:30-13:30");
-    set(1, at(12, 6, 0, 0), "missed", "box down or clock wrong (60 min late)");
-    set(2, at(15, 17, 0, 0), "missed", "box down or clock wrong (1020 min late)");
-    set(1, at(16, 6, 0, 0), "missed", "box down or clock wrong (240 min late)");
+    set(
+        1,
+        at(12, 6, 0, 0),
+        "missed",
+        "box down or clock wrong (60 min late)",
+    );
+    set(
+        2,
+        at(15, 17, 0, 0),
+        "missed",
+        "box down or clock wrong (1020 min late)",
+    );
+    set(
+        1,
+        at(16, 6, 0, 0),
+        "missed",
+        "box down or clock wrong (240 min late)",
+    );
     set(1, at(20, 6, 0, 0), "interrupted", "stopped by cán bộ trực");
     set(1, at(25, 6, 0, 0), "failed", "interrupted by power loss");
     set(4, at(28, 9, 30, 0), "skipped", "awaiting approval");
@@ -384,7 +467,11 @@ fn expected_scheduled() -> BTreeMap<(i64, DateTime<Utc>), (&'static str, &'stati
 #[test]
 fn a_month_of_the_demo_campaign_with_every_kind_of_trouble() {
     let clock = std::time::Instant::now();
-    let world = simulate(june_events(), at(1, 0, 0, 0) - chrono::Duration::hours(12), at(30, 23, 59, 0) + chrono::Duration::hours(12));
+    let world = simulate(
+        june_events(),
+        at(1, 0, 0, 0) - chrono::Duration::hours(12),
+        at(30, 23, 59, 0) + chrono::Duration::hours(12),
+    );
     let elapsed = clock.elapsed();
 
     let mut got = BTreeMap::new();
@@ -392,7 +479,10 @@ fn a_month_of_the_demo_campaign_with_every_kind_of_trouble() {
     for row in &world.log {
         match &row.origin {
             Origin::Scheduled { programme } => {
-                let previous = got.insert((programme.0, row.scheduled), (row.outcome.code(), row.outcome.detail().to_owned()));
+                let previous = got.insert(
+                    (programme.0, row.scheduled),
+                    (row.outcome.code(), row.outcome.detail().to_owned()),
+                );
                 assert!(previous.is_none(), "occurrence logged twice: {row:?}");
             }
             Origin::Manual { .. } => manual_rows.push(row.clone()),
@@ -400,15 +490,33 @@ fn a_month_of_the_demo_campaign_with_every_kind_of_trouble() {
     }
     let want = expected_scheduled();
     for (key, (outcome, detail)) in &want {
-        let got_row = got.get(key).unwrap_or_else(|| panic!("no log row for programme {} at {}", key.0, key.1));
-        assert_eq!((got_row.0, got_row.1.as_str()), (*outcome, *detail), "programme {} at {}", key.0, key.1.with_timezone(&TZ));
+        let got_row = got
+            .get(key)
+            .unwrap_or_else(|| panic!("no log row for programme {} at {}", key.0, key.1));
+        assert_eq!(
+            (got_row.0, got_row.1.as_str()),
+            (*outcome, *detail),
+            "programme {} at {}",
+            key.0,
+            key.1.with_timezone(&TZ)
+        );
     }
     let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(k)).collect();
     assert!(extra.is_empty(), "unexpected occurrences logged: {extra:?}");
 
     // The late plays: 12 June afternoon at 17:10, 18 June morning at 06:05.
     let started = |p: i64, t| {
-        world.log.iter().find(|r| r.origin == Origin::Scheduled { programme: ProgrammeId(p) } && r.scheduled == t).and_then(|r| r.started)
+        world
+            .log
+            .iter()
+            .find(|r| {
+                r.origin
+                    == Origin::Scheduled {
+                        programme: ProgrammeId(p),
+                    }
+                    && r.scheduled == t
+            })
+            .and_then(|r| r.started)
     };
     assert_eq!(started(2, at(12, 17, 0, 0)), Some(at(12, 17, 10, 0)));
     assert_eq!(started(1, at(18, 6, 0, 0)), Some(at(18, 6, 5, 0)));
@@ -427,18 +535,34 @@ fn a_month_of_the_demo_campaign_with_every_kind_of_trouble() {
         vec![
             (at(3, 17, 0, 10), "played", None),
             (at(10, 23, 0, 3), "skipped", None),
-            (at(10, 23, 5, 3), "played", Some("after latest broadcast time 21:00")),
+            (
+                at(10, 23, 5, 3),
+                "played",
+                Some("after latest broadcast time 21:00")
+            ),
             (at(18, 5, 40, 3), "played", None),
             (at(22, 8, 0, 0), "played", None),
         ]
     );
-    assert_eq!(manual_rows[1].outcome.detail(), "after latest broadcast time 21:00");
+    assert_eq!(
+        manual_rows[1].outcome.detail(),
+        "after latest broadcast time 21:00"
+    );
 
     // The relay: on 3 s before the first broadcast, off at the end, never left on.
-    assert!(world.relay_switches.contains(&(at(1, 5, 59, 57), true)), "warm-up before 06:00 on 1 June");
-    assert!(world.relay_switches.contains(&(at(1, 6, 1, 0), false)), "hold after the 55 s morning session");
+    assert!(
+        world.relay_switches.contains(&(at(1, 5, 59, 57), true)),
+        "warm-up before 06:00 on 1 June"
+    );
+    assert!(
+        world.relay_switches.contains(&(at(1, 6, 1, 0), false)),
+        "hold after the 55 s morning session"
+    );
     assert!(!world.relay_on, "relay left on at the end");
     assert!(world.playing.is_none());
 
-    assert!(elapsed < std::time::Duration::from_secs(2), "a month took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "a month took {elapsed:?}"
+    );
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages loa needs to build, test and run. Idempotent.
+#   build:  build-essential (the bundled SQLite is C), pkg-config, libasound2-dev (ALSA)
+#   tests:  alsa-utils (aplay, for diagnosing the ALSA file-plugin test)
+#   media:  ffmpeg, sox, espeak-ng (regenerating demo media and fixtures; benchmarks)
+set -euo pipefail
+packages=(build-essential pkg-config libasound2-dev alsa-utils ffmpeg sox espeak-ng ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "all Debian packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,145 @@
+//! The `loa` binary as a technician uses it: `cron`, `check`, `next`, `play` to a wav
+//! file, and exit codes for bad input.
+
+use crate::support::{read_wav, repo, run, write_config};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn cron_prints_the_next_times_in_the_station_zone() {
+    let o = run(&[
+        "cron",
+        "0 6,17 * * MON-SAT",
+        "--from",
+        "2026-06-05T12:00:00+07:00",
+        "--count",
+        "5",
+        "--tz",
+        "Asia/Ho_Chi_Minh",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "2026-06-05T17:00:00+07:00\n2026-06-06T06:00:00+07:00\n2026-06-06T17:00:00+07:00\n\
+         2026-06-08T06:00:00+07:00\n2026-06-08T17:00:00+07:00\n"
+    );
+}
+
+#[test]
+fn bad_cron_and_bad_zone_exit_2_with_a_reason() {
+    let o = run(&["cron", "0 25 * * *", "--count", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("hour field \"25\""), "{}", stderr(&o));
+    let o = run(&["cron", "0 6 * * *", "--tz", "Mars/Olympus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown time zone"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_reports_a_config_typo_with_its_place_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[audio]\noutptu = \"null\"\n");
+    let o = run(&["--config", config.to_str().unwrap(), "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("loa.toml:4:1"), "{err}");
+    assert!(err.contains("unknown field `outptu`"), "{err}");
+}
+
+#[test]
+fn check_passes_on_a_working_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[audio]\noutput = \"null\"\nchime = \"{}\"\n",
+            repo().join("media/chime.wav").display()
+        ),
+    );
+    let o = run(&["--config", config.to_str().unwrap(), "check"]);
+    let out = stdout(&o);
+    assert!(out.contains("ok      database"), "{out}");
+    assert!(out.contains("ok      output: null"), "{out}");
+    assert!(out.contains("ok      chime"), "{out}");
+    // The clock line is a real reading of this machine: it may be either.
+    assert!(out.contains("clock: "), "{out}");
+}
+
+#[test]
+fn next_lists_the_demo_station_with_vietnamese_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "seed_demo = true\n");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_loa"))
+        .current_dir(repo())
+        .args(["--config", config.to_str().unwrap(), "next", "--count", "3"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(out.contains("Phát thanh"), "{out}");
+    assert!(out.lines().all(|l| l.contains("+07:00")), "{out}");
+}
+
+#[test]
+fn play_normalises_a_demo_clip_to_the_target_through_the_wav_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[schedule]\nwarm_up_seconds = 0.2\nhold_seconds = 1\n",
+    );
+    let wav = dir.path().join("out.wav");
+    let clip = repo().join("media/demo/tre-em-hanh-phuc.m4a");
+    let o = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "play",
+        clip.to_str().unwrap(),
+        "--output",
+        &format!("wav:{}", wav.display()),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (samples, channels, rate) = read_wav(&wav);
+    assert_eq!((channels, rate), (2, 48_000));
+    let seconds = samples.len() as f64 / 96_000.0;
+    assert!((seconds - 9.17).abs() < 0.1, "{seconds} s");
+    let pcm = loa::decode::Pcm {
+        sample_rate: rate,
+        channels,
+        samples,
+    };
+    // The clip was recorded quietly (-31.4 LUFS, true peak -11.4 dBTP). Lifting it to the
+    // -16 LUFS target would push its peaks past the -1 dBTP ceiling, so the ceiling wins:
+    // it comes out as loud as it can, with its true peak at the ceiling.
+    let l = loa::loudness::measure(&pcm).unwrap();
+    assert!(l.true_peak_dbtp <= -1.0 + 0.1, "{l:?}");
+    assert!(
+        l.true_peak_dbtp >= -1.0 - 0.3,
+        "gain bound by the ceiling: {l:?}"
+    );
+    assert!(
+        l.integrated_lufs > -22.0 && l.integrated_lufs <= -15.0,
+        "raised from -31.4: {l:?}"
+    );
+}
+
+#[test]
+fn play_refuses_a_file_that_is_not_audio_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[audio]\noutput = \"null\"\n");
+    let bogus = repo().join("tests/fixtures/text.wav");
+    let o = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "play",
+        bogus.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("text.wav"), "{}", stderr(&o));
+}

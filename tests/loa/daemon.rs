@@ -1,0 +1,342 @@
+//! The whole daemon in-process on a port-0 listener with a wav output: a broadcast's
+//! captured audio (chime, clips in order, gaps, loudness, ceiling), its log row, and the
+//! HTTP API's contract (health, OpenAPI, error bodies, auth).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use loa::clock::SystemClock;
+use loa::config::Config;
+use loa::daemon::{self, Wiring};
+use loa::engine::core::ManualRequest;
+use loa::engine::{Command, EngineHandle};
+use loa::model::{Outcome, Priority};
+use loa::output::{OutputFormat, OutputSpec};
+use loa::store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{read_wav, sound_runs, tone_frequency, write_config, write_tone};
+
+const TOKEN: &str = "test-token-0123456789";
+
+/// Sends one HTTP/1.1 request and returns (status, body).
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+struct Station {
+    _dir: tempfile::TempDir,
+    config: Config,
+    wav: std::path::PathBuf,
+    playlist: loa::model::PlaylistId,
+}
+
+/// A station with three generated clips (a quiet 440 Hz, a loud 880 Hz, the quiet one
+/// again) and a short 1 kHz chime, playing to a wav file.
+fn station() -> Station {
+    let dir = tempfile::tempdir().unwrap();
+    let chime = dir.path().join("chime.wav");
+    write_tone(&chime, 1000.0, 0.8, -20.0);
+    let wav = dir.path().join("air.wav");
+    let config_path = write_config(
+        dir.path(),
+        &format!(
+            "[audio]\noutput = \"wav:{}\"\nchime = \"{}\"\ngap_seconds = 0.5\n\
+             [schedule]\nwarm_up_seconds = 0.5\nhold_seconds = 1\nearliest = \"00:00\"\nlatest = \"23:59\"\n\
+             require_clock_sync = false\n[panel]\nlisten = \"127.0.0.1:0\"\n\
+             [[tokens]]\nname = \"automation\"\ntoken = \"{TOKEN}\"\n",
+            wav.display(),
+            chime.display()
+        ),
+    );
+    let config = Config::load(&config_path).unwrap();
+    let store = Store::open(&config.station.data_dir.join("loa.db")).unwrap();
+    let media = loa::library::media_dir(&config.station.data_dir);
+    let mut ids = Vec::new();
+    for (name, freq, level) in [("quiet.wav", 440.0, -32.0), ("loud.wav", 880.0, -8.0)] {
+        let p = dir.path().join(name);
+        write_tone(&p, freq, 1.5, level);
+        ids.push(
+            loa::library::add_file(&store, &media, &p, name, chrono::Utc::now())
+                .unwrap()
+                .id,
+        );
+    }
+    let playlist = store
+        .create_playlist(
+            "Khẩu hiệu Tháng hành động vì trẻ em 2026",
+            &[ids[0], ids[1], ids[0]],
+        )
+        .unwrap()
+        .id;
+    Station {
+        _dir: dir,
+        config,
+        wav,
+        playlist,
+    }
+}
+
+/// Starts the daemon; returns its address, engine handle, and the shutdown trigger.
+async fn start(
+    config: Config,
+) -> (
+    std::net::SocketAddr,
+    EngineHandle,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let spec = config.audio.output.clone();
+    let format = OutputFormat {
+        sample_rate: config.audio.sample_rate,
+        channels: config.audio.channels,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let wiring = Wiring {
+        config,
+        listener,
+        clock: Arc::new(SystemClock {
+            assume_synchronised: true,
+        }),
+        output_factory: move || spec.open(format),
+        shipped_media: Path::new(env!("CARGO_MANIFEST_DIR")).join("media"),
+    };
+    let task = tokio::spawn(async move {
+        daemon::run(
+            wiring,
+            async move {
+                let _ = stop_rx.await;
+            },
+            move |h| {
+                let _ = ready_tx.send(h.clone());
+            },
+        )
+        .await
+        .unwrap();
+    });
+    let handle = ready_rx.await.unwrap();
+    (addr, handle, stop_tx, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_reaches_the_wav_output_normalised_in_order_with_gaps() {
+    let s = station();
+    assert!(matches!(s.config.audio.output, OutputSpec::Wav(_)));
+    let store = Store::open(&s.config.station.data_dir.join("loa.db")).unwrap();
+    let (_, engine, stop, task) = start(s.config.clone()).await;
+    assert!(engine.send(Command::Request(ManualRequest {
+        playlist: s.playlist,
+        priority: Priority::Normal,
+        at: None,
+        requested_by: "test".to_owned(),
+    })));
+    // Wait for the log row to be finished.
+    let mut row = None;
+    for _ in 0..300 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let rows = store
+            .log_between(
+                chrono::Utc::now() - chrono::Duration::hours(1),
+                chrono::Utc::now() + chrono::Duration::hours(1),
+            )
+            .unwrap();
+        if let Some(r) = rows.into_iter().find(|r| r.ended_at.is_some()) {
+            row = Some(r);
+            break;
+        }
+    }
+    let row = row.expect("the broadcast was logged within 30 s");
+    let _ = stop.send(());
+    task.await.unwrap();
+
+    assert_eq!(row.outcome, Outcome::Played, "{row:?}");
+    assert_eq!(row.clips.len(), 3);
+    assert_eq!(row.clips[0].title, "quiet.wav");
+    assert_eq!(row.clips[1].title, "loud.wav");
+    assert!(
+        row.clips[0].gain_db > 10.0 && row.clips[1].gain_db < 0.0,
+        "{:?}",
+        row.clips
+    );
+    let started = row.started_at.unwrap();
+    // Play-now waits for the amplifier's warm-up (0.5 s), then starts promptly.
+    let lateness = (started - row.scheduled_at).num_milliseconds();
+    assert!(
+        (0..500).contains(&lateness),
+        "first sample {lateness} ms after the scheduled instant"
+    );
+
+    let (samples, ch, rate) = read_wav(&s.wav);
+    assert_eq!((ch, rate), (2, 48_000));
+    // The player puts the configured gap between clips and none next to a chime, so the
+    // air is: chime+clip, gap, clip, gap, clip+chime — three runs of sound.
+    let runs = sound_runs(&samples, ch, 4_800);
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    let sec = |x: f64| (x * 48_000.0).round() as usize;
+    let t0 = runs[0].0;
+    // (start, length, frequency) of each item, laid out from the first sample.
+    let layout = [
+        (0.0, 0.8, 1000.0),
+        (0.8, 1.5, 440.0),
+        (2.8, 1.5, 880.0),
+        (4.8, 1.5, 440.0),
+        (6.3, 0.8, 1000.0),
+    ];
+    let total = sec(7.1);
+    assert!(
+        runs[2].1 - t0 >= total - 2 && runs[2].1 - t0 <= total + 2,
+        "length {runs:?}"
+    );
+    let ceiling = 10f32.powf(-1.0 / 20.0);
+    assert!(
+        samples.iter().all(|s| s.abs() <= ceiling),
+        "a sample exceeds the -1 dBTP ceiling"
+    );
+    for (i, &(at, len, freq)) in layout.iter().enumerate() {
+        // Skip 10 ms at each edge (the generated tones start and end abruptly).
+        let a = t0 + sec(at) + 480;
+        let b = t0 + sec(at + len) - 480;
+        let part = &samples[a * 2..b * 2];
+        let f = tone_frequency(part, ch, rate);
+        assert!(
+            (f - freq).abs() < freq * 0.02,
+            "item {i}: {f} Hz, want {freq}"
+        );
+        if freq != 1000.0 {
+            let pcm = loa::decode::Pcm {
+                sample_rate: rate,
+                channels: ch,
+                samples: part.to_vec(),
+            };
+            let l = loa::loudness::measure(&pcm).unwrap();
+            assert!((l.integrated_lufs + 16.0).abs() <= 1.0, "item {i}: {l:?}");
+        }
+    }
+    // The gaps are silent and 0.5 s long (runs are separated exactly there).
+    for (w, gap_at) in runs.windows(2).zip([2.3, 4.3]) {
+        // ±1 frame: a sine's first sample is zero, so the sound is seen to start one late.
+        assert!(
+            (w[0].1 - t0).abs_diff(sec(gap_at)) <= 1,
+            "gap starts at {gap_at} s: {runs:?}"
+        );
+        assert!(
+            (w[1].0 - w[0].1).abs_diff(sec(0.5)) <= 1,
+            "gap of 0.5 s: {runs:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_keeps_its_contract() {
+    let s = station();
+    let (addr, _engine, stop, task) = start(s.config.clone()).await;
+
+    let (code, body) = http(addr, "GET", "/healthz", "", "").await;
+    assert!(code == 200 || code == 503, "{code}");
+    assert!(body.contains("\"checks\""), "{body}");
+
+    let (code, body) = http(addr, "GET", "/api/openapi.json", "", "").await;
+    assert_eq!(code, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in loa::panel::DOCUMENTED_ROUTES {
+        assert!(
+            paths.get(*path).and_then(|p| p.get(*method)).is_some(),
+            "{method} {path} undocumented"
+        );
+    }
+    assert_eq!(paths.len(), loa::panel::DOCUMENTED_ROUTES.len());
+
+    let (code, body) = http(
+        addr,
+        "GET",
+        "/api/cron/preview?expr=0%2025%20*%20*%20*",
+        "",
+        "",
+    )
+    .await;
+    assert_eq!(code, 400);
+    let err: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(err["error"]["code"], "bad_request");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("hour"),
+        "{body}"
+    );
+
+    let (code, body) = http(
+        addr,
+        "GET",
+        "/api/cron/preview?expr=0%206%20*%20*%20*&count=2",
+        "",
+        "",
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let times: Vec<String> = serde_json::from_str(&body).unwrap();
+    assert_eq!(times.len(), 2);
+    assert!(times[0].ends_with("T06:00:00+07:00"), "{times:?}");
+
+    let play = format!("{{\"playlist\": {}}}", s.playlist.0);
+    let (code, body) = http(addr, "POST", "/api/broadcasts", "", &play).await;
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("\"unauthorized\""), "{body}");
+    let (code, _) = http(
+        addr,
+        "POST",
+        "/api/broadcasts",
+        "Authorization: Bearer wrong-token-000000\r\n",
+        &play,
+    )
+    .await;
+    assert_eq!(code, 401);
+    let auth = format!("Authorization: Bearer {TOKEN}\r\n");
+    let (code, body) = http(
+        addr,
+        "POST",
+        "/api/broadcasts",
+        &auth,
+        "{\"playlist\": 999}",
+    )
+    .await;
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = http(addr, "POST", "/api/broadcasts", &auth, &play).await;
+    assert_eq!(code, 202, "{body}");
+    let (code, _) = http(addr, "POST", "/api/broadcasts/stop", &auth, "").await;
+    assert_eq!(code, 202);
+
+    let (code, body) = http(addr, "GET", "/", "", "").await;
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("lang=\"vi\"") && body.contains("Đang phát"),
+        "Vietnamese by default"
+    );
+    let (_, body) = http(addr, "GET", "/?lang=en", "", "").await;
+    assert!(body.contains("On air"), "English switch");
+
+    let _ = stop.send(());
+    task.await.unwrap();
+}

@@ -1,0 +1,115 @@
+//! Helpers shared by the integration tests: the binary, configs in temp dirs, generated
+//! test tones, and measurements of captured audio.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `loa` binary under test.
+pub fn loa() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_loa"))
+}
+
+/// Runs `loa` with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    loa().args(args).output().expect("loa runs")
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes a config file into `dir` with data in `dir/data`, plus `extra` TOML appended to
+/// the sections given (a full TOML text with section headers).
+pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("loa.toml");
+    let text = format!(
+        "[station]\ndata_dir = \"{}\"\n{extra}",
+        dir.join("data").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Writes a mono 48 kHz 16-bit WAV sine tone.
+pub fn write_tone(path: &Path, frequency: f64, seconds: f64, level_dbfs: f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let amplitude = 10f64.powf(level_dbfs / 20.0);
+    let n = (seconds * 48_000.0) as usize;
+    for i in 0..n {
+        let v = amplitude * (2.0 * std::f64::consts::PI * frequency * i as f64 / 48_000.0).sin();
+        w.write_sample((v * 32767.0).round() as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// Reads a WAV file as interleaved f32 with its channel count and rate.
+pub fn read_wav(path: &Path) -> (Vec<f32>, u16, u32) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.unwrap() as f32 / scale)
+                .collect()
+        }
+    };
+    (samples, spec.channels, spec.sample_rate)
+}
+
+/// The frequency of a tone, from the zero crossings of its first channel.
+pub fn tone_frequency(interleaved: &[f32], channels: u16, rate: u32) -> f64 {
+    let ch = usize::from(channels);
+    let first: Vec<f32> = interleaved.iter().step_by(ch).copied().collect();
+    let crossings = first
+        .windows(2)
+        .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
+        .count();
+    crossings as f64 * f64::from(rate) / first.len() as f64
+}
+
+/// Runs of sound separated by silence: (start frame, end frame) of each, ignoring gaps
+/// shorter than `min_gap_frames`.
+pub fn sound_runs(
+    interleaved: &[f32],
+    channels: u16,
+    min_gap_frames: usize,
+) -> Vec<(usize, usize)> {
+    let ch = usize::from(channels);
+    let frames = interleaved.len() / ch;
+    let loud = |f: usize| {
+        interleaved[f * ch..f * ch + ch]
+            .iter()
+            .any(|s| s.abs() > 1e-3)
+    };
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut f = 0;
+    while f < frames {
+        if loud(f) {
+            let start = f;
+            let mut end = f;
+            let mut quiet = 0;
+            while f < frames && quiet < min_gap_frames {
+                if loud(f) {
+                    end = f + 1;
+                    quiet = 0;
+                } else {
+                    quiet += 1;
+                }
+                f += 1;
+            }
+            runs.push((start, end));
+        } else {
+            f += 1;
+        }
+    }
+    runs
+}
