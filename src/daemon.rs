@@ -137,6 +137,7 @@ where
         tracing::info!(?event, "amplifier");
     })
     .map_err(|e| DaemonError::Startup(e.to_string()))?;
+    switch_off_on_panic(&amp);
     let audio = AudioSettings {
         format: output_format(&config),
         policy: GainPolicy {
@@ -206,6 +207,17 @@ fn output_format(config: &Config) -> OutputFormat {
         sample_rate: config.audio.sample_rate,
         channels: config.audio.channels,
     }
+}
+
+/// Installs a panic hook that forces the relay off before the default report, so a bug
+/// anywhere never leaves the amplifier on.
+fn switch_off_on_panic(amp: &Amplifier) {
+    let kill = amp.kill_switch();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = kill.force_off("panic", std::time::Duration::from_millis(500));
+        previous(info);
+    }));
 }
 
 /// Pings the systemd watchdog while the engine loop keeps going round (it wakes at least

@@ -59,6 +59,8 @@ pub struct EngineStatus {
     pub next_occurrence: Option<DateTime<Utc>>,
     /// How many broadcasts started since the daemon started.
     pub broadcasts_started: u64,
+    /// Accepted one-shots waiting for their instant.
+    pub one_shots_waiting: usize,
     /// When the loop last went round (the systemd watchdog is fed only while it does).
     #[serde(skip)]
     pub heartbeat: Option<Instant>,
@@ -117,6 +119,18 @@ impl EngineHandle {
 
 /// The meta key under which the handled-until instant is persisted.
 const CHECKED_UNTIL: &str = "engine.checked_until";
+/// The meta key under which accepted one-shots waiting for their instant are persisted,
+/// so an acknowledged one-shot survives a restart or power cut.
+const ONE_SHOTS: &str = "engine.one_shots";
+
+/// A one-shot as persisted while it waits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct PendingOneShot {
+    playlist: crate::model::PlaylistId,
+    priority: crate::model::Priority,
+    at: DateTime<Utc>,
+    requested_by: String,
+}
 
 /// Creates the command channel and status watch; `run` consumes the other ends.
 pub fn channel() -> (EngineHandle, EngineInbox) {
@@ -161,6 +175,15 @@ pub async fn run(
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map_or(now, |t| t.to_utc());
     let mut core = EngineCore::new(settings.core.clone(), checked);
+    let mut persisted_one_shots = restore_one_shots(
+        &store,
+        &mut core,
+        &settings,
+        &programmes,
+        &campaigns,
+        &*clock,
+        &mut fx,
+    );
     let mut status = EngineStatus {
         output: "opening".to_owned(),
         ..EngineStatus::default()
@@ -183,7 +206,9 @@ pub async fn run(
                 tracing::error!(error = %e, "cannot persist the schedule position");
             }
         }
+        persist_one_shots(&store, &core, &mut persisted_one_shots);
         status.relay_on = core.relay_is_on();
+        status.one_shots_waiting = core.pending_one_shots().len();
         status.clock_synchronised = synced;
         status.on_air = core.on_air().map(|j| OnAirStatus {
             scheduled_at: j.scheduled_at,
@@ -266,6 +291,81 @@ pub async fn run(
 fn wall_time(clock: &dyn Clock, at: Instant) -> DateTime<Utc> {
     let ago = Instant::now().saturating_duration_since(at);
     clock.now() - chrono::Duration::from_std(ago).unwrap_or_default()
+}
+
+/// Re-requests the one-shots accepted before a restart (they were acknowledged).
+fn restore_one_shots(
+    store: &Store,
+    core: &mut EngineCore,
+    settings: &EngineSettings,
+    programmes: &[Programme],
+    campaigns: &[Campaign],
+    clock: &dyn Clock,
+    fx: &mut RealEffects,
+) -> Vec<PendingOneShot> {
+    let saved: Vec<PendingOneShot> = match store.meta(ONE_SHOTS) {
+        Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the saved one-shots; they are lost");
+            Vec::new()
+        }),
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the saved one-shots");
+            Vec::new()
+        }
+    };
+    let station = Station {
+        programmes,
+        campaigns,
+        rules: &settings.rules,
+        tz: settings.tz,
+        approval_required: settings.approval_required,
+    };
+    let now = clock.now();
+    for shot in &saved {
+        let late = now - shot.at;
+        if late > chrono::Duration::from_std(settings.core.catch_up).unwrap_or_default() {
+            tracing::warn!(at = %shot.at, "a one-shot was due while the box was down; not played");
+            continue;
+        }
+        core.request(
+            ManualRequest {
+                playlist: shot.playlist,
+                priority: shot.priority,
+                at: Some(shot.at),
+                requested_by: shot.requested_by.clone(),
+            },
+            now,
+            &station,
+            fx,
+        );
+    }
+    Vec::new()
+}
+
+/// Saves the waiting one-shots when they changed.
+fn persist_one_shots(store: &Store, core: &EngineCore, persisted: &mut Vec<PendingOneShot>) {
+    let pending: Vec<PendingOneShot> = core
+        .pending_one_shots()
+        .iter()
+        .map(|j| PendingOneShot {
+            playlist: j.playlist,
+            priority: j.priority,
+            at: j.scheduled_at,
+            requested_by: match &j.origin {
+                crate::model::Origin::Manual { requested_by } => requested_by.clone(),
+                crate::model::Origin::Scheduled { .. } => String::new(),
+            },
+        })
+        .collect();
+    if pending == *persisted {
+        return;
+    }
+    let text = serde_json::to_string(&pending).unwrap_or_else(|_| "[]".to_owned());
+    match store.set_meta(ONE_SHOTS, &text) {
+        Ok(()) => *persisted = pending,
+        Err(e) => tracing::error!(error = %e, "cannot save the waiting one-shots"),
+    }
 }
 
 fn load(store: &Store) -> Result<(Vec<Programme>, Vec<Campaign>), StoreError> {
