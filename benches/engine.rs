@@ -264,13 +264,8 @@ fn write_tone(path: &Path, frequency: f64, seconds: f64, level_dbfs: f64) {
 
 // ---------------------------------------------------------------- idle
 
-/// One thread's context switches.
-#[derive(Debug, Clone)]
-struct ThreadSample {
-    name: String,
-    voluntary: u64,
-    nonvoluntary: u64,
-}
+/// One thread's name and its voluntary and involuntary context switches.
+type ThreadSample = (String, u64, u64);
 
 /// Resident memory and wake-ups of the idle `loa serve` binary.
 fn idle() {
@@ -348,8 +343,15 @@ fn idle() {
         print!("{}", std::fs::read_to_string(&log_path).unwrap_or_default());
         return;
     }
-    let mib =
-        |kb: Option<u64>| kb.map_or("?".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    let mib = |kb: Option<u64>| {
+        kb.map_or("?".to_owned(), |k| {
+            format!(
+                "{:.1} MiB = {:.1} MB",
+                k as f64 / 1024.0,
+                k as f64 * 1.024e-3
+            )
+        })
+    };
     println!(
         "VmRSS at start {}, after {} s {}; peak (VmHWM) {}   (goal <= 15 MB)",
         mib(rss_start),
@@ -362,23 +364,17 @@ fn idle() {
         "context switches per thread over {} s (voluntary + involuntary):",
         IDLE.as_secs()
     );
-    for (tid, a) in &after {
+    for (tid, (name, v, n)) in &after {
         let (dv, dn, note) = match before.get(tid) {
-            Some(b) => (
-                a.voluntary.saturating_sub(b.voluntary),
-                a.nonvoluntary.saturating_sub(b.nonvoluntary),
-                "",
-            ),
-            None => (a.voluntary, a.nonvoluntary, " (new during the window)"),
+            Some((_, bv, bn)) => (v.saturating_sub(*bv), n.saturating_sub(*bn), ""),
+            None => (*v, *n, " (new during the window)"),
         };
         total += dv + dn;
-        println!("  tid {tid:>7} {:<16} {dv:>6} + {dn:>4}{note}", a.name);
+        let rate = (dv + dn) as f64 / IDLE.as_secs_f64();
+        println!("  tid {tid:>7} {name:<16} {dv:>6} + {dn:>4} = {rate:.2}/s{note}");
     }
-    for (tid, b) in before.iter().filter(|(t, _)| !after.contains_key(t)) {
-        println!(
-            "  tid {tid:>7} {:<16} exited during the window (not counted)",
-            b.name
-        );
+    for (tid, (name, ..)) in before.iter().filter(|(t, _)| !after.contains_key(t)) {
+        println!("  tid {tid:>7} {name:<16} exited during the window (not counted)");
     }
     println!(
         "wake-ups: {total} in {} s = {:.2}/s   (goal <= 1/s)",
@@ -394,19 +390,17 @@ fn idle() {
         "daemon log: {} lines, {warnings} warnings or errors",
         log_text.lines().count()
     );
+    if log_text.lines().count() <= 12 {
+        for l in log_text.lines() {
+            println!("  | {l}");
+        }
+    }
 }
 
 /// Sends SIGTERM and waits up to 10 s, then kills.
 fn stop(child: &mut std::process::Child) {
-    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return;
-    };
-    // SAFETY: kill(2) with a pid of a child we spawned and have not yet reaped.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
+    let pid = rustix::process::Pid::from_child(child);
+    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     let asked = Instant::now();
     while asked.elapsed() < Duration::from_secs(10) {
         if let Ok(Some(status)) = child.try_wait() {
@@ -442,14 +436,7 @@ fn threads(pid: u32) -> BTreeMap<u32, ThreadSample> {
             status_field(&status, "voluntary_ctxt_switches"),
             status_field(&status, "nonvoluntary_ctxt_switches"),
         ) {
-            out.insert(
-                tid,
-                ThreadSample {
-                    name,
-                    voluntary,
-                    nonvoluntary,
-                },
-            );
+            out.insert(tid, (name, voluntary, nonvoluntary));
         }
     }
     out

@@ -133,8 +133,10 @@ where
     )
     .map_err(|e| DaemonError::Startup(e.to_string()))?;
     let relay = amp::open(&config.amp.relay).map_err(|e| DaemonError::Startup(e.to_string()))?;
-    let amp = Amplifier::new(relay, AmpTiming::new(config.amp.max_on), |event| {
+    let (amp_tx, amp_events) = mpsc::unbounded_channel();
+    let amp = Amplifier::new(relay, AmpTiming::new(config.amp.max_on), move |event| {
         tracing::info!(?event, "amplifier");
+        let _ = amp_tx.send(event);
     })
     .map_err(|e| DaemonError::Startup(e.to_string()))?;
     switch_off_on_panic(&amp);
@@ -186,6 +188,7 @@ where
         wiring.clock,
         fx,
         player_events,
+        amp_events,
         inbox,
         async move {
             let _ = engine_stop.wait_for(|s| *s).await;

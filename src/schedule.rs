@@ -227,14 +227,16 @@ fn effective_dates(
     }
 }
 
-/// The first instant of local date `d` in `tz`.
+/// The first instant of local date `d` in `tz`. Where midnight falls in a DST gap (a few
+/// zones change at 00:00), the day starts at the first local time that exists after it.
 pub fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let naive = d.and_time(NaiveTime::MIN);
-    match tz.from_local_datetime(&naive).earliest() {
-        Some(t) => t.to_utc(),
-        // Midnight falls in a DST gap in a few zones: the day starts an hour later.
-        None => (tz.from_utc_datetime(&naive)).to_utc(),
-    }
+    let midnight = d.and_time(NaiveTime::MIN);
+    (0..=24 * 60)
+        .find_map(|minutes| {
+            let naive = midnight + chrono::Duration::minutes(minutes);
+            tz.from_local_datetime(&naive).earliest()
+        })
+        .map_or_else(|| tz.from_utc_datetime(&midnight).to_utc(), |t| t.to_utc())
 }
 
 /// The local date of instant `t` in `tz`.

@@ -4,26 +4,29 @@
 //! It does no I/O itself: every effect (relay, player, log) goes through the [`Effects`]
 //! trait, and time is always an argument. The async runner (`engine::run`) drives it in
 //! production; the fake-clock simulation tests drive it with a simulated player, so both
-//! exercise exactly this logic.
+//! exercise exactly this logic. The private decision steps live in `core/air.rs`.
 //!
 //! Invariants kept here:
-//! - one broadcast at a time; an emergency always cuts in, a programme whose clash rule is
-//!   cut-in interrupts a lower priority, anything else queues up to its maximum wait;
+//! - one broadcast at a time; an emergency always cuts in (except into another emergency,
+//!   which it follows), a programme whose clash rule is cut-in interrupts a lower
+//!   priority, anything else queues up to its maximum wait;
+//! - no first sample before the relay has been on for the warm-up time;
 //! - a scheduled occurrence (programme, instant) is handled at most once: the window of
 //!   handled instants only moves forward, and the log is asked before anything starts;
 //! - after downtime or a forward clock jump at most one late play per programme, and only
 //!   within the catch-up window; everything older is logged as missed;
+//! - station rules are checked when a broadcast really starts, not only when it was due;
 //! - scheduled occurrences wait for a synchronised clock, manual broadcasts do not.
 
-use std::collections::{BTreeMap, HashSet};
+mod air;
+
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{
-    ClashRule, OccurrenceKey, Origin, Outcome, PlaylistId, Priority, Programme, ProgrammeId,
-};
-use crate::schedule::{Planned, Station, Verdict};
+use crate::model::{ClashRule, OccurrenceKey, Origin, Outcome, PlaylistId, Priority};
+use crate::schedule::{Station, Verdict};
 
 /// One broadcast to be played: a scheduled occurrence or a manual request.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +73,7 @@ pub enum PlayEnd {
     Completed,
     /// Stopped on the engine's request.
     Stopped,
-    /// The output or decoding failed; `played_any` says whether audio went out.
+    /// The output or decoding failed; `played_any` says whether any clip aired.
     Failed {
         /// The error.
         error: String,
@@ -85,8 +88,9 @@ pub trait Effects {
     fn is_logged(&self, key: &OccurrenceKey) -> bool;
     /// Switches the amplifier relay.
     fn relay(&mut self, on: bool, now: DateTime<Utc>);
-    /// Starts playing `job`. An error means it could not start (it is then logged failed).
-    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<(), String>;
+    /// Starts playing `job` and returns how long it will play. An error means it could
+    /// not start (it is then logged failed).
+    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, String>;
     /// Asks the player to stop the current broadcast; `finished` follows.
     fn stop(&mut self);
     /// Logs a job that never started.
@@ -102,7 +106,7 @@ pub trait Effects {
 pub struct CoreSettings {
     /// How late a missed occurrence may still play.
     pub catch_up: Duration,
-    /// Relay on this long before a due broadcast.
+    /// Relay on this long before the first sample.
     pub warm_up: Duration,
     /// Relay off this long after the air becomes free.
     pub hold: Duration,
@@ -118,22 +122,32 @@ pub struct CoreSettings {
 #[derive(Debug)]
 pub struct EngineCore {
     settings: CoreSettings,
-    checked_until: DateTime<Utc>,
+    /// Every scheduled instant up to this one is handled; `None` until the first tick
+    /// with a synchronised clock when nothing was persisted (a stale clock at first boot
+    /// must not turn months into "missed" rows).
+    checked_until: Option<DateTime<Utc>>,
     on_air: Option<OnAir>,
     queue: Vec<Waiting>,
     one_shots: Vec<Job>,
-    relay_on: bool,
+    /// When the relay was switched on; `None` while it is off.
+    relay_on_at: Option<DateTime<Utc>>,
     relay_off_at: Option<DateTime<Utc>>,
-    /// Occurrences handled in this run (belt and braces beside the log).
+    /// Occurrences handled in this run (belt and braces beside the log), pruned as the
+    /// window moves.
     handled: HashSet<OccurrenceKey>,
     /// Occurrences whose audio was already prepared.
     prepared: HashSet<OccurrenceKey>,
+    /// Whether the clock was synchronised at the last tick.
+    synchronised: bool,
 }
 
 #[derive(Debug)]
 struct OnAir {
     job: Job,
+    /// When the session limit cuts it.
     deadline: Option<DateTime<Utc>>,
+    /// When it should have ended at the latest; past this the player is presumed lost.
+    overdue_at: DateTime<Utc>,
     stop_outcome: Option<Outcome>,
 }
 
@@ -146,24 +160,30 @@ struct Waiting {
 /// Longest nap between wakes; a clock jump is noticed within this.
 pub const MAX_NAP: chrono::Duration = chrono::Duration::seconds(60);
 
+/// Extra time a broadcast may take past its expected length before the player is
+/// presumed lost and the broadcast logged failed.
+const OVERDUE_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
+
 impl EngineCore {
-    /// A core that has handled every instant up to `checked_until` (persisted across runs).
-    pub fn new(settings: CoreSettings, checked_until: DateTime<Utc>) -> EngineCore {
+    /// A core that has handled every scheduled instant up to `checked_until` (persisted
+    /// across runs), or that starts handling at its first synchronised tick.
+    pub fn new(settings: CoreSettings, checked_until: Option<DateTime<Utc>>) -> EngineCore {
         EngineCore {
             settings,
             checked_until,
             on_air: None,
             queue: Vec::new(),
             one_shots: Vec::new(),
-            relay_on: false,
+            relay_on_at: None,
             relay_off_at: None,
             handled: HashSet::new(),
             prepared: HashSet::new(),
+            synchronised: false,
         }
     }
 
     /// Every scheduled instant up to this one has been handled.
-    pub fn checked_until(&self) -> DateTime<Utc> {
+    pub fn checked_until(&self) -> Option<DateTime<Utc>> {
         self.checked_until
     }
 
@@ -174,7 +194,7 @@ impl EngineCore {
 
     /// Whether the relay is on.
     pub fn relay_is_on(&self) -> bool {
-        self.relay_on
+        self.relay_on_at.is_some()
     }
 
     /// Manual one-shots waiting for their instant.
@@ -191,21 +211,25 @@ impl EngineCore {
         station: &Station<'_>,
         fx: &mut impl Effects,
     ) {
+        self.synchronised = synchronised;
         if synchronised {
             self.collect_due(now, station, fx);
-            self.prepare_upcoming(now, station, fx);
         }
         let due_manual: Vec<Job> = extract(&mut self.one_shots, |j| j.scheduled_at <= now);
         for job in due_manual {
-            self.offer_manual(job, now, station, fx);
+            self.offer(job, now, fx);
         }
-        self.enforce_session_limit(now, fx);
+        self.enforce_limits(now, fx);
         self.expire_queue(now, fx);
-        self.start_next_if_free(now, fx);
-        self.drive_relay(now, synchronised, station, fx);
+        self.start_next_if_free(now, station, fx);
+        if synchronised {
+            self.prepare_upcoming(now, station, fx);
+        }
+        self.drive_relay(now, station, fx);
     }
 
-    /// Accepts a manual request.
+    /// Accepts a manual request: a one-shot for later, or a broadcast now (after the
+    /// relay's warm-up when the relay is off).
     pub fn request(
         &mut self,
         req: ManualRequest,
@@ -213,13 +237,14 @@ impl EngineCore {
         station: &Station<'_>,
         fx: &mut impl Effects,
     ) {
+        let emergency = req.priority == Priority::Emergency;
         let job = Job {
             origin: Origin::Manual {
                 requested_by: req.requested_by,
             },
             key: None,
             priority: req.priority,
-            clash: if req.priority == Priority::Emergency {
+            clash: if emergency {
                 ClashRule::CutIn
             } else {
                 ClashRule::Queue {
@@ -230,49 +255,35 @@ impl EngineCore {
             playlist: req.playlist,
             repeat: 1,
             repeat_pause: Duration::ZERO,
-            chime: req.priority != Priority::Emergency,
+            chime: !emergency,
             rule_broken: None,
         };
-        let warm_up = chrono_dur(self.settings.warm_up);
-        if job.scheduled_at > now {
-            fx.prepare(&job);
-            self.one_shots.push(job);
-        } else if !self.relay_on && self.on_air.is_none() && warm_up > chrono::Duration::zero() {
-            // The amplifier needs its warm-up before the first sample.
-            self.relay_on = true;
-            self.relay_off_at = None;
-            fx.relay(true, now);
-            fx.prepare(&job);
-            self.one_shots.push(Job {
-                scheduled_at: now + warm_up,
-                ..job
-            });
-        } else {
-            self.offer_manual(job, now, station, fx);
-            self.start_next_if_free(now, fx);
-            self.relay_for_air(now, fx);
-        }
-    }
-
-    /// A manual job is due: station rules apply to it as to programmes.
-    fn offer_manual(
-        &mut self,
-        mut job: Job,
-        now: DateTime<Utc>,
-        station: &Station<'_>,
-        fx: &mut impl Effects,
-    ) {
         let local = job.scheduled_at.with_timezone(&station.tz).time();
-        match station.rules.violation(local) {
-            Some(rule) if job.priority == Priority::Emergency => job.rule_broken = Some(rule),
-            Some(rule) => return fx.log_unplayed(&job, Outcome::Skipped(rule), now),
-            None => {}
+        if let (Some(rule), false) = (station.rules.violation(local), emergency) {
+            // Refused at once: only emergencies may break station rules.
+            return fx.log_unplayed(&job, Outcome::Skipped(rule), now);
         }
-        self.offer(job, now, fx);
+        fx.prepare(&job);
+        if job.scheduled_at > now {
+            self.one_shots.push(job);
+        } else {
+            self.offer(job, now, fx);
+            self.start_next_if_free(now, station, fx);
+        }
+        self.drive_relay(now, station, fx);
     }
 
-    /// Stops what is on air (logged as interrupted by the operator).
-    pub fn stop(&mut self, requested_by: &str, fx: &mut impl Effects) {
+    /// Stops what is on air (logged as interrupted by the operator) and cancels manual
+    /// broadcasts still waiting for the air or for the relay's warm-up.
+    pub fn stop(&mut self, requested_by: &str, now: DateTime<Utc>, fx: &mut impl Effects) {
+        let cancelled = extract(&mut self.queue, |w| w.job.key.is_none());
+        for w in cancelled {
+            fx.log_unplayed(
+                &w.job,
+                Outcome::Skipped(format!("cancelled by {requested_by}")),
+                now,
+            );
+        }
         if let Some(air) = &mut self.on_air {
             if air.stop_outcome.is_none() {
                 air.stop_outcome = Some(Outcome::Interrupted(format!("stopped by {requested_by}")));
@@ -306,254 +317,87 @@ impl EngineCore {
             (PlayEnd::Failed { error, .. }, _) => Outcome::Failed(error),
         };
         fx.log_finished(&air.job, outcome, now);
-        self.start_next_if_free(now, fx);
-        self.drive_relay(now, true, station, fx);
+        self.start_next_if_free(now, station, fx);
+        self.drive_relay(now, station, fx);
     }
 
-    /// The next instant at which `tick` has something to do (the runner also naps at most
-    /// [`MAX_NAP`], to notice clock jumps); `None` when nothing is ahead.
-    pub fn next_wake(&self, now: DateTime<Utc>, station: &Station<'_>) -> Option<DateTime<Utc>> {
-        let mut wake: Option<DateTime<Utc>> = None;
-        let warm_up = chrono_dur(self.settings.warm_up);
-        let next = station.next_instant(self.checked_until.max(now));
-        let candidates = [
-            next.map(|t| t - warm_up),
-            next,
-            self.one_shots
-                .iter()
-                .map(|j| j.scheduled_at - warm_up)
-                .min(),
-            self.one_shots.iter().map(|j| j.scheduled_at).min(),
-            self.queue.iter().map(|w| w.give_up_at).min(),
-            self.on_air.as_ref().and_then(|a| a.deadline),
-            self.relay_off_at,
-        ];
-        for t in candidates.into_iter().flatten() {
-            if t > now {
-                wake = Some(wake.map_or(t, |w| w.min(t)));
-            }
-        }
-        wake
-    }
-
-    /// Handles scheduled occurrences in `(checked_until, now]`.
-    fn collect_due(&mut self, now: DateTime<Utc>, station: &Station<'_>, fx: &mut impl Effects) {
-        if now <= self.checked_until {
-            // The clock went backwards (or stood still): nothing new is due, and nothing
-            // already handled is looked at again.
-            return;
-        }
-        let due = station.occurrences(self.checked_until, now);
-        self.checked_until = now;
-        let catch_up = chrono_dur(self.settings.catch_up);
-        // The latest airable occurrence of each programme within the catch-up window.
-        let mut late_pick: BTreeMap<ProgrammeId, DateTime<Utc>> = BTreeMap::new();
-        for p in &due {
-            if !matches!(p.verdict, Verdict::Skip(_)) && now - p.key.scheduled <= catch_up {
-                late_pick.insert(p.key.programme, p.key.scheduled);
-            }
-        }
-        for planned in due {
-            if !self.handled.insert(planned.key) || fx.is_logged(&planned.key) {
-                continue;
-            }
-            let Some(programme) = station
-                .programmes
-                .iter()
-                .find(|p| p.id == planned.key.programme)
-            else {
-                continue;
-            };
-            let job = job_for(programme, &planned);
-            match planned.verdict {
-                Verdict::Skip(rule) => fx.log_unplayed(&job, Outcome::Skipped(rule), now),
-                _ if late_pick.get(&planned.key.programme) == Some(&planned.key.scheduled) => {
-                    self.offer(job, now, fx);
-                }
-                _ if now - planned.key.scheduled > catch_up => {
-                    let late = (now - planned.key.scheduled).num_minutes();
-                    fx.log_unplayed(
-                        &job,
-                        Outcome::Missed(format!("box down or clock wrong ({late} min late)")),
-                        now,
-                    );
-                }
-                _ => fx.log_unplayed(
-                    &job,
-                    Outcome::Missed(
-                        "superseded by a later occurrence of the same programme".to_owned(),
-                    ),
-                    now,
-                ),
-            }
-        }
-    }
-
-    /// Asks for the audio of airable occurrences within the prepare lead.
-    fn prepare_upcoming(
-        &mut self,
-        now: DateTime<Utc>,
-        station: &Station<'_>,
-        fx: &mut impl Effects,
-    ) {
-        let lead = chrono_dur(self.settings.prepare_lead);
-        for planned in station.occurrences(self.checked_until.max(now), now + lead) {
-            if matches!(planned.verdict, Verdict::Skip(_)) || !self.prepared.insert(planned.key) {
-                continue;
-            }
-            if let Some(p) = station
-                .programmes
-                .iter()
-                .find(|p| p.id == planned.key.programme)
-            {
-                fx.prepare(&job_for(p, &planned));
-            }
-        }
-        self.prepared.retain(|k| k.scheduled > now);
-    }
-
-    /// A job becomes due: it cuts in, queues, or waits for the air.
-    fn offer(&mut self, job: Job, now: DateTime<Utc>, fx: &mut impl Effects) {
+    /// The amplifier's watchdog cut the relay: whatever is on air is cut too (it would
+    /// play into a dead amplifier) and logged partial.
+    pub fn relay_cut(&mut self, fx: &mut impl Effects) {
+        self.relay_on_at = None;
+        self.relay_off_at = None;
         if let Some(air) = &mut self.on_air {
-            let cuts_in = job.priority == Priority::Emergency
-                || (job.clash == ClashRule::CutIn && job.priority > air.job.priority);
-            if cuts_in && air.stop_outcome.is_none() {
-                air.stop_outcome = Some(Outcome::Interrupted(format!(
-                    "cut in by a {} broadcast",
-                    priority_word(job.priority)
-                )));
-                fx.stop();
-            }
-        }
-        let max_wait = match job.clash {
-            ClashRule::Queue { max_wait } => max_wait,
-            ClashRule::CutIn => self.settings.manual_max_wait,
-        };
-        let give_up_at = job.scheduled_at.max(now) + chrono_dur(max_wait);
-        self.queue.push(Waiting { job, give_up_at });
-    }
-
-    fn enforce_session_limit(&mut self, now: DateTime<Utc>, fx: &mut impl Effects) {
-        if let Some(air) = &mut self.on_air {
-            if air.stop_outcome.is_none() && air.deadline.is_some_and(|d| now >= d) {
-                let minutes = self.settings.max_session.as_secs() / 60;
-                air.stop_outcome = Some(Outcome::Partial(format!(
-                    "session limit of {minutes} min reached"
-                )));
+            if air.stop_outcome.is_none() {
+                air.stop_outcome = Some(Outcome::Partial(
+                    "the amplifier relay was cut after its maximum on time".to_owned(),
+                ));
                 fx.stop();
             }
         }
     }
 
-    fn expire_queue(&mut self, now: DateTime<Utc>, fx: &mut impl Effects) {
-        let expired = extract(&mut self.queue, |w| w.give_up_at <= now);
-        for w in expired {
-            let waited = (now - w.job.scheduled_at).num_minutes();
+    /// Programmes changed: queued occurrences of programmes that no longer exist, are
+    /// disabled or lost their approval do not air.
+    pub fn reload(&mut self, now: DateTime<Utc>, station: &Station<'_>, fx: &mut impl Effects) {
+        let gone = extract(&mut self.queue, |w| {
+            w.job.key.is_some_and(|k| {
+                !station.programmes.iter().any(|p| {
+                    p.id == k.programme
+                        && p.enabled
+                        && !matches!(station.verdict(p, k.scheduled), Verdict::Skip(_))
+                })
+            })
+        });
+        for w in gone {
             fx.log_unplayed(
                 &w.job,
-                Outcome::Skipped(format!("air busy: waited {waited} min, the queue limit")),
+                Outcome::Skipped(
+                    "programme changed, disabled or removed before it aired".to_owned(),
+                ),
                 now,
             );
         }
     }
 
-    fn start_next_if_free(&mut self, now: DateTime<Utc>, fx: &mut impl Effects) {
-        while self.on_air.is_none() && !self.queue.is_empty() {
-            let best = (0..self.queue.len())
-                .max_by_key(|&i| {
-                    let j = &self.queue[i].job;
-                    (
-                        j.priority,
-                        std::cmp::Reverse(j.scheduled_at),
-                        std::cmp::Reverse(i),
-                    )
-                })
-                .expect("queue is not empty");
-            let job = self.queue.remove(best).job;
-            if !self.relay_on {
-                self.relay_on = true;
-                fx.relay(true, now);
-            }
-            self.relay_off_at = None;
-            match fx.start(&job, now) {
-                Ok(()) => {
-                    let deadline = (job.priority != Priority::Emergency)
-                        .then(|| now + chrono_dur(self.settings.max_session));
-                    self.on_air = Some(OnAir {
-                        job,
-                        deadline,
-                        stop_outcome: None,
-                    });
-                }
-                Err(error) => fx.log_unplayed(&job, Outcome::Failed(error), now),
-            }
+    /// The daemon is stopping: what is on air is logged interrupted and the relay goes off.
+    pub fn shut_down(&mut self, now: DateTime<Utc>, fx: &mut impl Effects) {
+        if let Some(air) = self.on_air.take() {
+            fx.stop();
+            fx.log_finished(
+                &air.job,
+                Outcome::Interrupted("loa was stopped".to_owned()),
+                now,
+            );
         }
-    }
-
-    /// Relay on for warm-up before the next due broadcast, off after the hold.
-    fn drive_relay(
-        &mut self,
-        now: DateTime<Utc>,
-        synchronised: bool,
-        station: &Station<'_>,
-        fx: &mut impl Effects,
-    ) {
-        let warm_up = chrono_dur(self.settings.warm_up);
-        let airing_soon = synchronised
-            && station
-                .occurrences(self.checked_until.max(now), now + warm_up)
-                .iter()
-                .any(|p| !matches!(p.verdict, Verdict::Skip(_)));
-        let manual_soon = self
-            .one_shots
-            .iter()
-            .any(|j| j.scheduled_at - warm_up <= now);
-        let warming = airing_soon || manual_soon;
-        if self.on_air.is_some() || warming || !self.queue.is_empty() {
-            self.relay_off_at = None;
-            if !self.relay_on {
-                self.relay_on = true;
-                fx.relay(true, now);
-            }
-            return;
-        }
-        self.relay_for_air(now, fx);
-    }
-
-    /// With nothing on air: schedule the hold, and switch off once it has passed.
-    fn relay_for_air(&mut self, now: DateTime<Utc>, fx: &mut impl Effects) {
-        if !self.relay_on || self.on_air.is_some() || !self.queue.is_empty() {
-            return;
-        }
-        let off_at = *self
-            .relay_off_at
-            .get_or_insert(now + chrono_dur(self.settings.hold));
-        if now >= off_at {
-            self.relay_on = false;
-            self.relay_off_at = None;
+        if self.relay_on_at.take().is_some() {
             fx.relay(false, now);
         }
     }
-}
 
-/// The job for a programme's planned occurrence.
-fn job_for(programme: &Programme, planned: &Planned) -> Job {
-    Job {
-        origin: Origin::Scheduled {
-            programme: programme.id,
-        },
-        key: Some(planned.key),
-        priority: programme.priority,
-        clash: programme.clash,
-        scheduled_at: planned.key.scheduled,
-        playlist: programme.playlist,
-        repeat: programme.repeat.max(1),
-        repeat_pause: programme.repeat_pause,
-        chime: programme.chime,
-        rule_broken: match &planned.verdict {
-            Verdict::AirBreakingRule(rule) => Some(rule.clone()),
-            _ => None,
-        },
+    /// The next instant at which `tick` has something to do (the runner also naps at most
+    /// [`MAX_NAP`], to notice clock jumps); `None` when nothing is ahead.
+    pub fn next_wake(&self, now: DateTime<Utc>, station: &Station<'_>) -> Option<DateTime<Utc>> {
+        let warm_up = chrono_dur(self.settings.warm_up);
+        let lead = chrono_dur(self.settings.prepare_lead);
+        let next = station.next_instant(self.checked_until.unwrap_or(now).max(now));
+        let first_shot = self.one_shots.iter().map(|j| j.scheduled_at).min();
+        let warmed = self
+            .relay_on_at
+            .filter(|_| !self.queue.is_empty())
+            .map(|t| t + warm_up);
+        let candidates = [
+            next.map(|t| t - lead),
+            next.map(|t| t - warm_up),
+            next,
+            first_shot.map(|t| t - warm_up),
+            first_shot,
+            self.queue.iter().map(|w| w.give_up_at).min(),
+            warmed,
+            self.on_air.as_ref().and_then(|a| a.deadline),
+            self.on_air.as_ref().map(|a| a.overdue_at),
+            self.relay_off_at,
+        ];
+        candidates.into_iter().flatten().filter(|t| *t > now).min()
     }
 }
 
@@ -566,12 +410,4 @@ fn extract<T>(v: &mut Vec<T>, pred: impl Fn(&T) -> bool) -> Vec<T> {
 
 fn chrono_dur(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-fn priority_word(p: Priority) -> &'static str {
-    match p {
-        Priority::Normal => "normal",
-        Priority::Priority => "priority",
-        Priority::Emergency => "emergency",
-    }
 }

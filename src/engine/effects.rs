@@ -99,7 +99,10 @@ impl RealEffects {
     }
 
     /// Decodes the playlist's clips (cached) and lays out the broadcast.
-    fn build(&mut self, job: &Job) -> Result<(Broadcast, Vec<PlayedClip>, Vec<usize>), String> {
+    fn build(
+        &mut self,
+        job: &Job,
+    ) -> Result<(Broadcast, Vec<PlayedClip>, Vec<usize>, Duration), String> {
         let playlist = self
             .store
             .playlist(job.playlist)
@@ -130,14 +133,31 @@ impl RealEffects {
         if let Some(c) = &chime {
             items.push(item("chime", c, ItemKind::Chime));
         }
+        let second = Arc::new(vec![
+            0.0;
+            self.audio.format.samples_for(Duration::from_secs(1))
+        ]);
         for round in 0..job.repeat.max(1) {
-            if round > 0 && !job.repeat_pause.is_zero() {
-                items.push(PreparedItem {
-                    label: "pause".to_owned(),
-                    pcm: Arc::new(vec![0.0; self.audio.format.samples_for(job.repeat_pause)]),
-                    gain: 0.0,
-                    kind: ItemKind::Chime,
-                });
+            if round > 0 {
+                // The pause between repeats: one shared second of silence per item, so a
+                // long pause costs no memory. Silence items sit like chimes (no gap).
+                let mut left = job.repeat_pause;
+                while !left.is_zero() {
+                    let part = left.min(Duration::from_secs(1));
+                    let samples = self.audio.format.samples_for(part);
+                    let pcm = if samples == second.len() {
+                        second.clone()
+                    } else {
+                        Arc::new(vec![0.0; samples])
+                    };
+                    items.push(PreparedItem {
+                        label: "pause".to_owned(),
+                        pcm,
+                        gain: 0.0,
+                        kind: ItemKind::Chime,
+                    });
+                    left -= part;
+                }
             }
             for ((title, r), pc) in ready.iter().zip(&clips) {
                 clip_items.push(items.len());
@@ -150,6 +170,9 @@ impl RealEffects {
         }
         let id = self.next_broadcast;
         self.next_broadcast += 1;
+        let samples: usize = items.iter().map(|i| i.pcm.len()).sum();
+        let gaps = clip_items.len().saturating_sub(1) as u32;
+        let length = self.audio.format.duration_of(samples) + self.audio.gap * gaps;
         Ok((
             Broadcast {
                 id: BroadcastId(id),
@@ -158,6 +181,7 @@ impl RealEffects {
             },
             played,
             clip_items,
+            length,
         ))
     }
 
@@ -165,6 +189,16 @@ impl RealEffects {
         let message = format!("{what}: {e}");
         tracing::error!("{message}");
         self.last_error = Some(message);
+    }
+}
+
+impl OnAirRecord {
+    /// How many clips went on air (were handed to the output).
+    pub fn clips_aired(&self) -> usize {
+        self.clip_items
+            .iter()
+            .filter(|&&i| i < self.items_started)
+            .count()
     }
 }
 
@@ -207,10 +241,17 @@ impl Effects for RealEffects {
         }
     }
 
-    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<(), String> {
+    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, String> {
         self.reserved
             .retain(|(p, at, _)| !(*p == job.playlist && *at == job.scheduled_at) && *at > now);
-        let (broadcast, clips, clip_items) = self.build(job)?;
+        let (broadcast, clips, clip_items, length) = self.build(job)?;
+        if !self.amp.is_on() {
+            // The core thinks the relay is on; the watchdog or a failed switch may have
+            // left it off. Try again rather than play into a dead amplifier.
+            if let Err(e) = self.amp.switch_on("broadcast") {
+                self.note_error("relay on failed", e);
+            }
+        }
         let log = self
             .store
             .start_occurrence(&OccurrenceStart {
@@ -235,7 +276,7 @@ impl Effects for RealEffects {
         });
         self.player.play(broadcast).map_err(|e| e.to_string())?;
         tracing::info!(scheduled = %job.scheduled_at, playlist = %job.playlist, "broadcast starting");
-        Ok(())
+        Ok(length)
     }
 
     fn stop(&mut self) {
@@ -294,17 +335,13 @@ impl Effects for RealEffects {
         };
         self.reserved
             .push((job.playlist, job.scheduled_at, playlist.items.clone()));
-        for id in playlist.items {
-            let Ok(clip) = self.store.clip(id) else {
-                continue;
-            };
-            let path = library::clip_path(&self.audio.media_dir, &clip);
-            if let Err(e) =
-                self.cache
-                    .get_or_ready(clip.id, &path, &self.audio.policy, self.audio.format)
-            {
-                self.note_error("cannot prepare a clip", e);
-            }
-        }
+        let clips = playlist
+            .items
+            .iter()
+            .filter_map(|id| self.store.clip(*id).ok())
+            .map(|clip| (clip.id, library::clip_path(&self.audio.media_dir, &clip)))
+            .collect();
+        self.cache
+            .prepare_in_background(clips, self.audio.policy, self.audio.format);
     }
 }

@@ -18,6 +18,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
+use crate::amp::AmpEvent;
 use crate::clock::Clock;
 use crate::engine::core::{CoreSettings, EngineCore, MAX_NAP, ManualRequest, PlayEnd};
 use crate::engine::effects::RealEffects;
@@ -161,6 +162,7 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     mut fx: RealEffects,
     mut player_events: mpsc::UnboundedReceiver<PlayerEvent>,
+    mut amp_events: mpsc::UnboundedReceiver<AmpEvent>,
     mut inbox: EngineInbox,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), EngineError> {
@@ -169,11 +171,10 @@ pub async fn run(
         tracing::warn!(scheduled = %settled.scheduled_at, "a broadcast was cut by a crash or power loss; logged as failed");
     }
     let (mut programmes, mut campaigns) = load(&store)?;
-    let now = clock.now();
     let checked = store
         .meta(CHECKED_UNTIL)?
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-        .map_or(now, |t| t.to_utc());
+        .map(|t| t.to_utc());
     let mut core = EngineCore::new(settings.core.clone(), checked);
     let mut persisted_one_shots = restore_one_shots(
         &store,
@@ -201,8 +202,8 @@ pub async fn run(
         };
         let before = core.checked_until();
         core.tick(now, synced, &station, &mut fx);
-        if core.checked_until() != before {
-            if let Err(e) = store.set_meta(CHECKED_UNTIL, &core.checked_until().to_rfc3339()) {
+        if let Some(checked) = core.checked_until().filter(|c| Some(*c) != before) {
+            if let Err(e) = store.set_meta(CHECKED_UNTIL, &checked.to_rfc3339()) {
                 tracing::error!(error = %e, "cannot persist the schedule position");
             }
         }
@@ -216,7 +217,7 @@ pub async fn run(
             priority: j.priority,
         });
         status.last_error.clone_from(&fx.last_error);
-        status.next_occurrence = station.next_instant(now.max(core.checked_until()));
+        status.next_occurrence = station.next_instant(now.max(core.checked_until().unwrap_or(now)));
         status.heartbeat = Some(Instant::now());
         inbox.status.send_replace(status.clone());
 
@@ -231,13 +232,35 @@ pub async fn run(
                 let now = clock.now();
                 match command {
                     Command::Request(req) => core.request(req, now, &station, &mut fx),
-                    Command::Stop { requested_by } => core.stop(&requested_by, &mut fx),
+                    Command::Stop { requested_by } => core.stop(&requested_by, now, &mut fx),
                     Command::Reload => {
                         match load(&store) {
-                            Ok((p, c)) => (programmes, campaigns) = (p, c),
+                            Ok((p, c)) => {
+                                (programmes, campaigns) = (p, c);
+                                let station = Station {
+                                    programmes: &programmes,
+                                    campaigns: &campaigns,
+                                    rules: &settings.rules,
+                                    tz: settings.tz,
+                                    approval_required: settings.approval_required,
+                                };
+                                core.reload(now, &station, &mut fx);
+                            }
                             Err(e) => tracing::error!(error = %e, "cannot reload programmes"),
                         }
                     }
+                }
+            }
+            Some(event) = amp_events.recv() => {
+                match event {
+                    AmpEvent::MaxOnReached { .. } => {
+                        tracing::error!("the amplifier relay reached its maximum on time and was cut");
+                        core.relay_cut(&mut fx);
+                    }
+                    AmpEvent::RelayFailed { error, .. } => {
+                        fx.last_error = Some(format!("relay: {error}"));
+                    }
+                    _ => {}
                 }
             }
             Some(event) = player_events.recv() => {
@@ -260,7 +283,7 @@ pub async fn run(
                                 player::Outcome::Completed => PlayEnd::Completed,
                                 player::Outcome::Stopped => PlayEnd::Stopped,
                                 player::Outcome::Failed(error) => PlayEnd::Failed {
-                                    played_any: fx.on_air.as_ref().is_some_and(|a| a.items_started > 1),
+                                    played_any: fx.on_air.as_ref().is_some_and(|a| a.clips_aired() > 0),
                                     error,
                                 },
                             };
@@ -280,7 +303,7 @@ pub async fn run(
             }
         }
     }
-    let _ = fx.player.stop();
+    core.shut_down(clock.now(), &mut fx);
     if let Err(e) = fx.amp.switch_off("shutdown") {
         tracing::error!(error = %e, "relay did not switch off at shutdown");
     }

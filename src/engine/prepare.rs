@@ -5,8 +5,8 @@
 //! volume), used by the engine for broadcasts and by `loa play`. It does not play anything.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::decode;
 use crate::loudness::{self, Gain, Loudness};
@@ -34,10 +34,19 @@ pub struct ReadyClip {
     pub gain: Gain,
 }
 
-/// Decoded clips kept for the next broadcasts, keyed by clip id.
-#[derive(Debug, Default)]
+/// Decoded clips kept for the next broadcasts, keyed by clip id. Clips are decoded on a
+/// background thread ahead of their broadcast ([`ClipCache::prepare_in_background`]), so
+/// the engine loop never waits on a decoder unless a broadcast comes unannounced.
+#[derive(Debug, Clone, Default)]
 pub struct ClipCache {
-    clips: HashMap<ClipId, ReadyClip>,
+    shared: Arc<(Mutex<HashMap<ClipId, Slot>>, Condvar)>,
+}
+
+#[derive(Debug, Clone)]
+enum Slot {
+    Pending,
+    Ready(ReadyClip),
+    Failed(String),
 }
 
 impl GainPolicy {
@@ -67,34 +76,98 @@ pub fn ready_file(
 }
 
 impl ClipCache {
-    /// The ready clip, decoding it first if needed.
+    /// Decodes the clips not yet held, on a background thread.
+    pub fn prepare_in_background(
+        &self,
+        clips: Vec<(ClipId, PathBuf)>,
+        policy: GainPolicy,
+        format: OutputFormat,
+    ) {
+        let todo: Vec<(ClipId, PathBuf)> = {
+            let mut map = self.lock();
+            clips
+                .into_iter()
+                .filter(|(id, _)| {
+                    let fresh = !matches!(map.get(id), Some(Slot::Pending | Slot::Ready(_)));
+                    if fresh {
+                        map.insert(*id, Slot::Pending);
+                    }
+                    fresh
+                })
+                .collect()
+        };
+        if todo.is_empty() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("loa-prepare".to_owned())
+            .spawn(move || {
+                for (id, path) in todo {
+                    let slot = match ready_file(&path, &policy, format) {
+                        Ok(r) => Slot::Ready(r),
+                        Err(e) => Slot::Failed(e),
+                    };
+                    let (map, ready) = &*shared;
+                    map.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(id, slot);
+                    ready.notify_all();
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a decoding thread; clips decode when they air");
+            self.lock().retain(|_, s| !matches!(s, Slot::Pending));
+        }
+    }
+
+    /// The ready clip: waits for a background decode in progress, or decodes it now.
     pub fn get_or_ready(
-        &mut self,
+        &self,
         id: ClipId,
         path: &Path,
         policy: &GainPolicy,
         format: OutputFormat,
     ) -> Result<ReadyClip, String> {
-        if let Some(c) = self.clips.get(&id) {
-            return Ok(c.clone());
+        let (_, ready) = &*self.shared;
+        let mut map = self.lock();
+        loop {
+            match map.get(&id) {
+                Some(Slot::Ready(c)) => return Ok(c.clone()),
+                Some(Slot::Failed(e)) => {
+                    let e = e.clone();
+                    map.remove(&id);
+                    return Err(e);
+                }
+                Some(Slot::Pending) => {
+                    map = ready.wait(map).unwrap_or_else(PoisonError::into_inner);
+                }
+                None => break,
+            }
         }
-        let ready = ready_file(path, policy, format)?;
-        self.clips.insert(id, ready.clone());
-        Ok(ready)
+        drop(map);
+        let clip = ready_file(path, policy, format)?;
+        self.lock().insert(id, Slot::Ready(clip.clone()));
+        Ok(clip)
     }
 
-    /// Keeps only the given clips (those of upcoming broadcasts), freeing the rest.
-    pub fn retain(&mut self, keep: &[ClipId]) {
-        self.clips.retain(|id, _| keep.contains(id));
+    /// Keeps only the given clips (those of upcoming broadcasts) and decodes in progress.
+    pub fn retain(&self, keep: &[ClipId]) {
+        self.lock()
+            .retain(|id, s| matches!(s, Slot::Pending) || keep.contains(id));
     }
 
-    /// How many clips are held.
+    /// How many clips are held or being decoded.
     pub fn len(&self) -> usize {
-        self.clips.len()
+        self.lock().len()
     }
 
-    /// Whether no clip is held.
+    /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.clips.is_empty()
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<ClipId, Slot>> {
+        self.shared.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

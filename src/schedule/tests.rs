@@ -245,3 +245,15 @@ fn a_year_of_fifty_programmes_is_ordered_and_complete() {
             .all(|w| w[0].key.scheduled <= w[1].key.scheduled)
     );
 }
+
+#[test]
+fn a_day_whose_midnight_falls_in_a_dst_gap_starts_after_the_gap() {
+    // Chile moves its clocks from 00:00 to 01:00 on the first Sunday of September.
+    let tz: Tz = "America/Santiago".parse().unwrap();
+    let start = local_midnight(day(2026, 9, 6), tz);
+    assert_eq!(start.with_timezone(&tz).date_naive(), day(2026, 9, 6));
+    assert_eq!(start.with_timezone(&tz).time(), t(1, 0));
+    // An ordinary day starts at midnight.
+    let ordinary = local_midnight(day(2026, 9, 7), tz);
+    assert_eq!(ordinary.with_timezone(&tz).time(), t(0, 0));
+}
