@@ -356,12 +356,9 @@ impl Worker {
     /// Plays one broadcast to its end, or until a command cuts it.
     fn play(&mut self, broadcast: Broadcast) -> Next {
         let id = broadcast.id;
-        if self.output.is_none()
-            && self
-                .down
-                .as_ref()
-                .is_some_and(|d| d.retry_at <= Instant::now())
-        {
+        if self.output.is_none() {
+            // A broadcast is due: try the device now rather than wait out the backoff (a
+            // USB card plugged back in should play at once).
             self.open();
         }
         let Some(mut output) = self.output.take() else {
