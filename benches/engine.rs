@@ -100,8 +100,13 @@ fn latency() {
         .enable_all()
         .build()
         .expect("runtime starts");
+    let load_before = load_average();
     let (warm, measured) = runtime.block_on(one_shots(config, &store, playlist));
     drop(runtime);
+    println!(
+        "machine load average (1 min) before {load_before}, after {}",
+        load_average()
+    );
 
     match warm {
         Ok(ms) => println!("warm-up broadcast (not counted): {ms} ms"),
@@ -237,6 +242,14 @@ async fn finished_row(store: &Store, at: chrono::DateTime<Utc>) -> Result<LogEnt
     Err(format!("no finished log row for {at} within 20 s"))
 }
 
+/// The 1-minute load average, as the kernel prints it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[i64], p: f64) -> i64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
@@ -297,6 +310,7 @@ fn idle() {
         .arg("serve")
         .current_dir(&repo)
         .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

@@ -143,7 +143,7 @@ impl Default for PlayerConfig {
         PlayerConfig {
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(30),
-            idle_check: Duration::from_secs(1),
+            idle_check: Duration::from_secs(5),
         }
     }
 }
