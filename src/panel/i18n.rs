@@ -42,6 +42,18 @@ impl Lang {
         }
     }
 
+    /// A log outcome code (`played`, …) in this language.
+    pub fn outcome(self, code: &str) -> &'static str {
+        match code {
+            "played" => self.t("outcome played"),
+            "partial" => self.t("outcome partial"),
+            "interrupted" => self.t("outcome interrupted"),
+            "skipped" => self.t("outcome skipped"),
+            "missed" => self.t("outcome missed"),
+            _ => self.t("outcome failed"),
+        }
+    }
+
     /// The word for `key` in this language.
     pub fn t(self, key: &'static str) -> &'static str {
         WORDS
@@ -270,6 +282,19 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("empty", "Trống", "Empty"),
     ("role", "Vai trò", "Role"),
+    ("repeat", "Số lần phát lặp lại", "Plays per occurrence"),
+    (
+        "chime",
+        "Nhạc hiệu mở đầu và kết thúc",
+        "Opening and closing chime",
+    ),
+    ("outcome on air", "đang phát", "on air"),
+    ("outcome played", "đã phát", "played"),
+    ("outcome partial", "phát một phần", "partly played"),
+    ("outcome interrupted", "bị ngắt", "interrupted"),
+    ("outcome skipped", "bỏ qua", "skipped"),
+    ("outcome missed", "bị lỡ", "missed"),
+    ("outcome failed", "lỗi", "failed"),
     ("day0", "CN", "Sun"),
     ("day1", "T2", "Mon"),
     ("day2", "T3", "Tue"),

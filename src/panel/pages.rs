@@ -198,7 +198,7 @@ pub(super) async fn dashboard(
         alerts.push(format!(
             "{} {}: {}",
             local(&state, row.scheduled_at),
-            row.outcome.code(),
+            lang.outcome(row.outcome.code()),
             esc(row.outcome.detail())
         ));
     }
@@ -263,7 +263,7 @@ pub(super) async fn dashboard(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             local(&state, row.scheduled_at),
-            row.outcome.code(),
+            lang.outcome(row.outcome.code()),
             esc(row.outcome.detail())
         );
     }

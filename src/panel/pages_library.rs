@@ -48,29 +48,24 @@ async fn library(
     }
     let _ = write!(
         body,
-        "<h2>{} ({})</h2><div class=\"scroll\"><table id=\"clips\"><thead><tr><th>{}</th><th>{}</th>\
-         <th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<h2>{} ({})</h2><table id=\"clips\"><tbody>",
         lang.t("library"),
         clips.len(),
-        lang.t("title"),
-        lang.t("duration"),
-        lang.t("loudness"),
-        lang.t("file"),
-        lang.t("preview"),
     );
     for c in &clips {
         let _ = write!(
             body,
-            "<tr data-clip=\"{id}\"><td>{}</td><td>{}</td><td>{:.1} LUFS</td><td>{}</td>\
-             <td><audio controls preload=\"none\" src=\"/api/clips/{id}/audio\"></audio></td></tr>",
+            "<tr data-clip=\"{id}\"><td><strong>{}</strong><br><span class=\"muted\">{} · {:.1} LUFS · {}</span>\
+             <br><audio controls preload=\"none\" src=\"/api/clips/{id}/audio\" aria-label=\"{}\"></audio></td></tr>",
             esc(&c.title),
             mmss(c.duration_ms),
             c.loudness.integrated_lufs,
             esc(&c.original_name),
+            lang.t("preview"),
             id = c.id,
         );
     }
-    body.push_str("</tbody></table></div>");
+    body.push_str("</tbody></table>");
     Ok(page(
         lang,
         Some(&user),

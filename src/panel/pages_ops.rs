@@ -20,7 +20,7 @@ use super::{ApiError, PanelState, audit};
 use crate::engine::Command;
 use crate::engine::core::ManualRequest;
 use crate::model::{CampaignId, Origin, PlaylistId, Priority};
-use crate::store::Role;
+use crate::store::{PROVISIONAL_OUTCOME_DETAIL, Role};
 
 type Params = HashMap<String, String>;
 
@@ -266,18 +266,27 @@ async fn log(
         lang.t("clips"),
         lang.t("user"),
     );
+    let on_air = state.engine.status().on_air.map(|a| a.scheduled_at);
     for r in rows.iter().rev() {
         let clips: Vec<String> = r.clips.iter().map(|c| esc(&c.title)).collect();
+        // The claimed row of the broadcast on air still holds its provisional outcome.
+        let live = r.ended_at.is_none()
+            && r.outcome.detail() == PROVISIONAL_OUTCOME_DETAIL
+            && on_air == Some(r.scheduled_at);
+        let (outcome, detail) = if live {
+            (lang.t("outcome on air"), "")
+        } else {
+            (lang.outcome(r.outcome.code()), r.outcome.detail())
+        };
         let who = match &r.origin {
             Origin::Manual { requested_by } => esc(requested_by),
             Origin::Scheduled { programme } => format!("#{programme}"),
         };
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{} <span class=\"muted\">{}</span></td><td>{}</td><td>{who}</td></tr>",
+            "<tr><td>{}</td><td>{outcome} <span class=\"muted\">{}</span></td><td>{}</td><td>{who}</td></tr>",
             local(&state, r.scheduled_at),
-            r.outcome.code(),
-            esc(r.outcome.detail()),
+            esc(detail),
             clips.join(", "),
         );
     }

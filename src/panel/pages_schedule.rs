@@ -178,8 +178,8 @@ fn programme_form(
          <p class=\"muted\">{next}:</p><ol id=\"preview\" class=\"preview\"></ol></fieldset>\
          <label for=\"pr-priority\">{priority}</label><select id=\"pr-priority\" name=\"priority\">\
          <option value=\"normal\">{normal}</option><option value=\"priority\">{high}</option></select>\
-         <label for=\"pr-repeat\">×</label><input id=\"pr-repeat\" name=\"repeat\" type=\"number\" min=\"1\" max=\"20\" value=\"1\">\
-         <label><input type=\"checkbox\" name=\"chime\" value=\"on\" checked> chime</label>\
+         <label for=\"pr-repeat\">{repeat}</label><input id=\"pr-repeat\" name=\"repeat\" type=\"number\" min=\"1\" max=\"20\" value=\"1\">\
+         <label><input type=\"checkbox\" name=\"chime\" value=\"on\" checked> {chime}</label>\
          <p><button type=\"submit\">{save}</button></p></form>",
         times = lang.t("times"),
         cron = lang.t("cron"),
@@ -188,6 +188,8 @@ fn programme_form(
         normal = lang.t("normal"),
         high = lang.t("priority-high"),
         save = lang.t("save"),
+        repeat = lang.t("repeat"),
+        chime = lang.t("chime"),
     );
     f
 }

@@ -87,8 +87,16 @@
       if (!tbody || $('tr[data-clip="' + clip.id + '"]', tbody)) return;
       const tr = document.createElement('tr');
       tr.dataset.clip = clip.id;
-      [clip.title, duration(clip.duration_ms), clip.loudness.integrated_lufs.toFixed(1) + ' LUFS', clip.original_name]
-        .forEach((text) => { const td = document.createElement('td'); td.textContent = text; tr.append(td); });
+      const td = document.createElement('td');
+      const title = document.createElement('strong');
+      title.textContent = clip.title;
+      const info = document.createElement('span');
+      info.className = 'muted';
+      info.textContent = duration(clip.duration_ms) + ' · ' + clip.loudness.integrated_lufs.toFixed(1) + ' LUFS · ' + clip.original_name;
+      const audio = document.createElement('audio');
+      audio.controls = true; audio.preload = 'none'; audio.src = '/api/clips/' + clip.id + '/audio';
+      td.append(title, document.createElement('br'), info, document.createElement('br'), audio);
+      tr.append(td);
       tbody.prepend(tr);
     }
   }
@@ -137,6 +145,7 @@
             stale.hidden = true;
             $('#saved').textContent = T('Đã lưu (phiên bản ', 'Saved (version ') + r.body.version + ')';
           } else if (r.status === 409) {
+            $('#saved').textContent = '';
             order.dataset.version = r.body.current.version;
             render(r.body.current.items);
             stale.hidden = false;
