@@ -3,12 +3,19 @@
 #   build:  build-essential (the bundled SQLite is C), pkg-config, libasound2-dev (ALSA)
 #   tests:  alsa-utils (aplay, for diagnosing the ALSA file-plugin test)
 #   media:  ffmpeg, sox, espeak-ng (regenerating demo media and fixtures; benchmarks)
+#   panel:  chromium, chromium-driver (headless browser for the end-to-end tests),
+#           nodejs, npm (the test runner and playwright-core that drives chromium)
 set -euo pipefail
-packages=(build-essential pkg-config libasound2-dev alsa-utils ffmpeg sox espeak-ng ca-certificates)
+packages=(build-essential pkg-config libasound2-dev alsa-utils ffmpeg sox espeak-ng ca-certificates
+  chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node may come from elsewhere (e.g. a newer packaged build that bundles npm): only the
+# commands matter, and Debian's npm must not replace a node that brought its own.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "all Debian packages present"
   exit 0

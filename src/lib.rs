@@ -5,6 +5,7 @@
 //! bird's-eye view; dependencies point one way:
 //! `daemon → engine/panel → store/player/amp → schedule/decode/config/clock`.
 
+pub mod accounts;
 pub mod amp;
 pub mod cli;
 pub mod clock;

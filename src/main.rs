@@ -57,6 +57,14 @@ enum Command {
     },
     /// List audio output devices with stable names, and a recommendation.
     Devices,
+    /// Create a panel user or reset their password (read from the terminal or stdin).
+    Passwd {
+        /// The login name.
+        user: String,
+        /// viewer, editor, approver or admin.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
     /// Switch the relay on, play a test tone, switch it off.
     Tone {
         /// Length of the tone.
@@ -87,6 +95,7 @@ fn main() -> ExitCode {
         Command::Next { count } => cli::next(&config_path, count),
         Command::Play { files, output } => cli::play(&config_path, &files, output.as_deref()),
         Command::Devices => cli::devices(),
+        Command::Passwd { user, role } => loa::accounts::passwd_cli(&config_path, &user, &role),
         Command::Tone {
             seconds,
             frequency,

@@ -2,18 +2,21 @@
 //! cron preview, and manual broadcasts.
 
 use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, PanelState, authorize};
+use super::auth::ApiUser;
+use super::body::{self, Query};
+use super::{ApiError, PanelState};
 use crate::cron::CronExpr;
 use crate::engine::Command;
 use crate::engine::core::ManualRequest;
-use crate::model::{LogEntry, PlaylistId, Priority};
+use crate::model::{PlaylistId, Priority};
 use crate::schedule::{Station, Verdict};
+use crate::store::Role;
 
 /// One occurrence in the computed schedule.
 #[derive(Debug, Serialize)]
@@ -108,13 +111,14 @@ pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoRespons
 }
 
 /// `GET /api/status`: the engine's snapshot.
-pub(super) async fn status(State(state): State<PanelState>) -> impl IntoResponse {
+pub(super) async fn status(State(state): State<PanelState>, _: ApiUser) -> impl IntoResponse {
     Json(state.engine.status())
 }
 
 /// `GET /api/schedule?from=&to=`: occurrences with verdicts (default: the next 7 days).
 pub(super) async fn schedule(
     State(state): State<PanelState>,
+    _: ApiUser,
     Query(range): Query<Range>,
 ) -> Result<Json<Vec<ScheduleItem>>, ApiError> {
     let from = range.from.map_or_else(|| state.clock.now(), |t| t.to_utc());
@@ -168,21 +172,10 @@ pub(super) fn schedule_items(
         .collect())
 }
 
-/// `GET /api/log?from=&to=`: broadcast log rows (default: the last 7 days).
-pub(super) async fn log(
-    State(state): State<PanelState>,
-    Query(range): Query<Range>,
-) -> Result<Json<Vec<LogEntry>>, ApiError> {
-    let to = range.to.map_or_else(|| state.clock.now(), |t| t.to_utc());
-    let from = range
-        .from
-        .map_or(to - chrono::Duration::days(7), |t| t.to_utc());
-    Ok(Json(state.store.log_between(from, to)?))
-}
-
 /// `GET /api/cron/preview?expr=&count=`: the next firings of an expression.
 pub(super) async fn cron_preview(
     State(state): State<PanelState>,
+    _: ApiUser,
     Query(q): Query<CronQuery>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     let cron = CronExpr::parse(&q.expr)
@@ -196,13 +189,13 @@ pub(super) async fn cron_preview(
     ))
 }
 
-/// `POST /api/broadcasts`: play a playlist now or at an instant (bearer token).
+/// `POST /api/broadcasts`: play a playlist now or at an instant (editor).
 pub(super) async fn broadcast(
     State(state): State<PanelState>,
-    headers: HeaderMap,
-    Json(body): Json<BroadcastBody>,
+    ApiUser(who): ApiUser,
+    body::Json(body): body::Json<BroadcastBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = authorize(&state, &headers)?;
+    who.require(Role::Editor)?;
     let playlist = state.store.playlist(PlaylistId(body.playlist))?;
     if playlist.items.is_empty() {
         return Err(ApiError::bad_request(format!(
@@ -214,24 +207,38 @@ pub(super) async fn broadcast(
         playlist: playlist.id,
         priority: body.priority,
         at: body.at.map(|t| t.to_utc()),
-        requested_by: who,
+        requested_by: who.actor(),
     }));
     if !accepted {
         return Err(ApiError::bad_request("the engine is shutting down"));
     }
+    super::audit(
+        &state,
+        &who,
+        "broadcast.request",
+        format!("playlist {}", playlist.id),
+        format!(
+            "{:?}{}",
+            body.priority,
+            body.at.map(|t| format!(" at {t}")).unwrap_or_default()
+        ),
+    );
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"accepted": true})),
     ))
 }
 
-/// `POST /api/broadcasts/stop`: stop what is on air (bearer token).
+/// `POST /api/broadcasts/stop`: stop what is on air (editor).
 pub(super) async fn stop(
     State(state): State<PanelState>,
-    headers: HeaderMap,
+    ApiUser(who): ApiUser,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = authorize(&state, &headers)?;
-    state.engine.send(Command::Stop { requested_by: who });
+    who.require(Role::Editor)?;
+    state.engine.send(Command::Stop {
+        requested_by: who.actor(),
+    });
+    super::audit(&state, &who, "broadcast.stop", String::new(), String::new());
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"accepted": true})),

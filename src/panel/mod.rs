@@ -3,19 +3,35 @@
 //! It is the only module that knows HTTP. It reads the store, asks the engine for its
 //! status and sends it commands; it never touches audio devices, the relay, or the clock
 //! directly (the clock comes in as state). Errors are `{"error": {"code", "message"}}` with
-//! a 4xx status for bad input and 500 (logged) otherwise. State-changing API calls need a
-//! bearer token declared in the config file.
+//! a 4xx status for bad input and 500 (logged) otherwise. Every route but `/healthz`,
+//! `/metrics`, `/api/openapi.json`, the login and first-admin pages and the static files
+//! needs a logged-in user or a config-file bearer token (see `auth`); changes need a role
+//! and are written to the audit trail.
 
+mod account_api;
 mod api;
+pub mod auth;
+mod body;
+mod clips_api;
+mod i18n;
+mod login;
 mod openapi;
 mod pages;
+mod pages_library;
+mod pages_ops;
+mod pages_schedule;
+mod playlist_api;
+mod programme_api;
+mod report_api;
+mod static_files;
+mod upload;
 
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -43,26 +59,54 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// For 409: the row as stored now, sent beside the error as `current`.
+    current: Option<serde_json::Value>,
 }
 
 impl ApiError {
-    /// 400 with a message saying what is wrong.
-    pub fn bad_request(message: impl Into<String>) -> ApiError {
+    /// An error with this status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: String) -> ApiError {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
-            message: message.into(),
+            status,
+            code,
+            message,
+            current: None,
         }
     }
 
-    fn unauthorized() -> ApiError {
-        ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message:
-                "this call needs Authorization: Bearer TOKEN with a token from the config file"
-                    .to_owned(),
-        }
+    /// 500 with a pointer to the log (the cause is logged by the caller).
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the daemon's log".to_owned(),
+        )
+    }
+
+    /// 404 for a missing row or route.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message.into())
+    }
+
+    /// 422: well-formed input that breaks a rule.
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.into())
+    }
+
+    /// 400 with a message saying what is wrong.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message.into())
+    }
+
+    /// 401: no valid session or token.
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "log in, or send Authorization: Bearer TOKEN with a token from the config \
+                      file"
+                .to_owned(),
+        )
     }
 }
 
@@ -73,14 +117,18 @@ impl From<StoreError> for ApiError {
                 status: StatusCode::NOT_FOUND,
                 code: "not_found",
                 message: e.to_string(),
+                current: None,
+            },
+            StoreError::Invalid(m) => ApiError::unprocessable(m),
+            StoreError::VersionConflict { ref current } => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "version_conflict",
+                message: e.to_string(),
+                current: serde_json::to_value(current).ok(),
             },
             other => {
                 tracing::error!(error = %other, "database error in the panel");
-                ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "internal error; see the daemon's log".to_owned(),
-                }
+                ApiError::internal()
             }
         }
     }
@@ -88,49 +136,62 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        if let Some(current) = self.current {
+            body["current"] = current;
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }
 
 /// The panel's router.
 pub fn router(state: PanelState) -> Router {
+    let limiter: auth::Limiter = Arc::new(auth::LoginLimiter::default());
     Router::new()
         .route("/", get(pages::dashboard))
+        .route("/login", get(login::page_get).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/setup", get(login::setup_page).post(login::setup_submit))
+        .route("/static/{file}", get(static_files::serve))
+        .merge(pages::routes())
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/status", get(api::status))
         .route("/api/schedule", get(api::schedule))
-        .route("/api/log", get(api::log))
         .route("/api/cron/preview", get(api::cron_preview))
         .route("/api/broadcasts", post(api::broadcast))
         .route("/api/broadcasts/stop", post(api::stop))
-        .fallback(|| async {
-            ApiError {
-                status: StatusCode::NOT_FOUND,
-                code: "not_found",
-                message: "no such page or API route".to_owned(),
-            }
-        })
+        .merge(account_api::routes())
+        .merge(clips_api::routes())
+        .merge(playlist_api::routes())
+        .merge(programme_api::routes())
+        .merge(report_api::routes())
+        .fallback(|| async { ApiError::not_found("no such page or API route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::Extension(limiter))
+        .layer(axum::middleware::from_fn(i18n::remember))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
-/// Checks the bearer token against the config; returns the token's name.
-fn authorize(state: &PanelState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(ApiError::unauthorized)?;
-    state
-        .config
-        .tokens
-        .iter()
-        .find(|t| constant_time_eq(t.token.as_bytes(), given.as_bytes()))
-        .map(|t| t.name.clone())
-        .ok_or_else(ApiError::unauthorized)
+/// Writes one audit row; a failure is logged, never shown to the user (the change is done).
+pub(crate) fn audit(
+    state: &PanelState,
+    who: &auth::Principal,
+    action: &str,
+    target: String,
+    detail: String,
+) {
+    if let Err(e) = state
+        .store
+        .audit(state.clock.now(), &who.actor(), action, &target, &detail)
+    {
+        tracing::error!(error = %e, action, "cannot write the audit trail");
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -145,9 +206,18 @@ async fn security_headers(mut response: Response) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
             .parse()
             .expect("static header"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        "DENY".parse().expect("static header"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        "same-origin".parse().expect("static header"),
     );
     response
 }

@@ -47,8 +47,10 @@
 //! broadcasts carry no programme and are never deduplicated. Apart from finishing an
 //! in-progress row, the log is append-only.
 
+mod audit;
 mod campaigns;
 mod clips;
+mod edits;
 mod log;
 mod meta;
 mod playlists;
@@ -56,6 +58,7 @@ mod programmes;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -66,12 +69,14 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 use crate::model::{LogId, OccurrenceKey, Playlist};
 
+pub use audit::AuditEntry;
 pub use campaigns::NewCampaign;
 pub use clips::{InsertedClip, NewClip};
 pub use log::{LogEntryDraft, OccurrenceEnd, OccurrenceStart, PROVISIONAL_OUTCOME_DETAIL};
 pub use meta::LAST_SEEN_WALL_CLOCK;
 pub use programmes::NewProgramme;
 pub use schema::SCHEMA_VERSION;
+pub use users::{Role, Session, User};
 
 /// A handle on the database; cheap to clone and shareable between threads.
 ///

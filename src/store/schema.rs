@@ -17,7 +17,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i32 = 0x4c4f_4131;
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2_PANEL];
 
 /// Version 1: clips, playlists, campaigns, programmes, the broadcast log and meta.
 const V1: &str = "
@@ -121,6 +121,37 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+";
+
+/// Version 2 (panel): users with roles, login sessions, and the audit trail.
+const V2_PANEL: &str = "
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    CHECK (role IN ('viewer', 'editor', 'approver', 'admin'))
+) STRICT;
+
+CREATE TABLE sessions (
+    secret_hash TEXT PRIMARY KEY,
+    user        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX sessions_user ON sessions (user);
+
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+) STRICT;
 ";
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`] in one transaction.

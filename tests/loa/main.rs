@@ -4,5 +4,6 @@
 mod alsa;
 mod cli;
 mod daemon;
+mod panel;
 mod simulation;
 mod support;

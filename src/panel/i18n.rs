@@ -1,0 +1,332 @@
+//! The panel's words in Vietnamese (default) and English, and how a request picks its
+//! language: `?lang=` first, then the `loa_lang` cookie. Keys are short English phrases;
+//! a missing key shows itself, so a test can find it.
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Tiếng Việt.
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The `lang` attribute value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The request's language: `?lang=` wins, then the cookie, then Vietnamese.
+    pub fn of(query: Option<&str>, headers: &HeaderMap) -> Lang {
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == "loa_lang")
+            .map(|(_, v)| v.to_owned());
+        match query.or(cookie.as_deref()) {
+            Some("en") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    /// A log outcome code (`played`, …) in this language.
+    pub fn outcome(self, code: &str) -> &'static str {
+        match code {
+            "played" => self.t("outcome played"),
+            "partial" => self.t("outcome partial"),
+            "interrupted" => self.t("outcome interrupted"),
+            "skipped" => self.t("outcome skipped"),
+            "missed" => self.t("outcome missed"),
+            _ => self.t("outcome failed"),
+        }
+    }
+
+    /// The word for `key` in this language.
+    pub fn t(self, key: &'static str) -> &'static str {
+        WORDS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map_or(key, |(_, vi, en)| match self {
+                Lang::Vi => vi,
+                Lang::En => en,
+            })
+    }
+}
+
+/// The `lang=` value of a query string, if it is one we speak.
+fn query_lang(query: Option<&str>) -> Option<&'static str> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| match v {
+            "vi" => Some("vi"),
+            "en" => Some("en"),
+            _ => None,
+        })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
+        Ok(Lang::of(query_lang(parts.uri.query()), &parts.headers))
+    }
+}
+
+/// Middleware: a `?lang=` choice is remembered in the `loa_lang` cookie.
+pub async fn remember(req: Request, next: Next) -> Response {
+    let chosen = query_lang(req.uri().query());
+    let mut response = next.run(req).await;
+    if let Some(code) = chosen {
+        let cookie = format!("loa_lang={code}; Path=/; SameSite=Strict; Max-Age=31536000");
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// (key, Vietnamese, English).
+const WORDS: &[(&str, &str, &str)] = &[
+    ("dashboard", "Tổng quan", "Dashboard"),
+    ("library", "Thư viện", "Library"),
+    ("playlists", "Danh sách phát", "Playlists"),
+    ("programmes", "Chương trình", "Programmes"),
+    ("campaigns", "Chiến dịch", "Campaigns"),
+    ("schedule", "Lịch phát", "Schedule"),
+    ("broadcast", "Phát thanh", "Broadcast"),
+    ("log", "Nhật ký", "Log"),
+    ("logout", "Đăng xuất", "Log out"),
+    ("login", "Đăng nhập", "Log in"),
+    ("user", "Tên đăng nhập", "User name"),
+    ("password", "Mật khẩu", "Password"),
+    ("password again", "Nhập lại mật khẩu", "Password again"),
+    ("switch", "English", "Tiếng Việt"),
+    ("switch code", "en", "vi"),
+    ("on air", "Đang phát", "On air"),
+    (
+        "nothing on air",
+        "Không có chương trình nào đang phát",
+        "Nothing on air",
+    ),
+    ("relay", "Rơ-le âm ly", "Amplifier relay"),
+    ("on", "Bật", "On"),
+    ("off", "Tắt", "Off"),
+    ("clock", "Đồng hồ", "Clock"),
+    ("synced", "đã đồng bộ", "synchronised"),
+    (
+        "not synced",
+        "CHƯA đồng bộ — lịch phát đang chờ",
+        "NOT synchronised — the schedule is waiting",
+    ),
+    ("output", "Thiết bị âm thanh", "Output device"),
+    ("disk", "Dung lượng trống", "Disk free"),
+    ("today", "Còn lại hôm nay", "Remaining today"),
+    (
+        "upcoming",
+        "Sắp phát (7 ngày tới)",
+        "Coming up (next 7 days)",
+    ),
+    (
+        "recent",
+        "Nhật ký phát thanh gần đây",
+        "Recent broadcast log",
+    ),
+    ("alerts", "Cảnh báo", "Alerts"),
+    ("skipped", "bỏ qua", "skipped"),
+    ("breaks", "phát dù vi phạm", "airs breaking"),
+    ("none", "Không có", "None"),
+    ("problem", "Sự cố", "Problem"),
+    ("upload", "Tải lên tệp âm thanh", "Upload audio files"),
+    (
+        "drop here",
+        "Kéo thả tệp vào đây, hoặc bấm để chọn (có thể chọn nhiều tệp)",
+        "Drop files here, or tap to choose (several at once)",
+    ),
+    ("title", "Tiêu đề", "Title"),
+    ("duration", "Thời lượng", "Duration"),
+    ("loudness", "Độ lớn", "Loudness"),
+    ("file", "Tệp gốc", "Original file"),
+    ("preview", "Nghe thử", "Preview"),
+    ("name", "Tên", "Name"),
+    ("create", "Tạo", "Create"),
+    ("save", "Lưu", "Save"),
+    ("delete", "Xoá", "Delete"),
+    ("edit", "Sửa", "Edit"),
+    ("items", "mục", "items"),
+    ("version", "phiên bản", "version"),
+    ("move up", "Lên", "Up"),
+    ("move down", "Xuống", "Down"),
+    ("remove", "Bỏ", "Remove"),
+    ("add clip", "Thêm bản tin", "Add clip"),
+    ("add", "Thêm", "Add"),
+    (
+        "drag hint",
+        "Kéo thả để sắp xếp, hoặc dùng nút Lên/Xuống. Thay đổi được lưu ngay.",
+        "Drag to reorder, or use Up/Down. Changes are saved at once.",
+    ),
+    ("new playlist", "Danh sách phát mới", "New playlist"),
+    ("new programme", "Chương trình mới", "New programme"),
+    ("new campaign", "Chiến dịch mới", "New campaign"),
+    ("when", "Thời gian phát", "When"),
+    ("presets", "Mẫu có sẵn", "Presets"),
+    (
+        "preset daily",
+        "Hằng ngày 06:00 và 17:00",
+        "Every day at 06:00 and 17:00",
+    ),
+    (
+        "preset weekdays",
+        "Thứ Hai–Thứ Sáu 06:30",
+        "Mon–Fri at 06:30",
+    ),
+    ("preset morning", "Hằng ngày 05:30", "Every day at 05:30"),
+    ("weekdays", "Các ngày trong tuần", "Days of the week"),
+    (
+        "times",
+        "Giờ phát (cách nhau bởi dấu phẩy, ví dụ 06:00, 17:00)",
+        "Times (comma separated, e.g. 06:00, 17:00)",
+    ),
+    ("cron", "Biểu thức cron", "Cron expression"),
+    ("next ten", "10 lần phát tiếp theo", "Next ten times"),
+    ("playlist", "Danh sách phát", "Playlist"),
+    ("campaign", "Chiến dịch", "Campaign"),
+    ("priority", "Mức ưu tiên", "Priority"),
+    ("normal", "Bình thường", "Normal"),
+    ("priority-high", "Ưu tiên", "Priority"),
+    ("emergency", "Khẩn cấp", "Emergency"),
+    ("enabled", "Đang bật", "Enabled"),
+    ("approved", "Đã duyệt", "Approved"),
+    ("not approved", "Chờ duyệt", "Awaiting approval"),
+    ("approve", "Duyệt", "Approve"),
+    ("theme", "Chủ đề", "Theme"),
+    ("start", "Từ ngày", "From"),
+    ("end", "Đến ngày", "To"),
+    ("report", "Báo cáo", "Report"),
+    ("play now", "Phát ngay", "Play now"),
+    (
+        "emergency broadcast",
+        "Phát khẩn cấp",
+        "Emergency broadcast",
+    ),
+    (
+        "confirm emergency",
+        "Tôi xác nhận phát khẩn cấp: cắt ngang mọi chương trình và bỏ qua giờ yên tĩnh",
+        "I confirm the emergency broadcast: it cuts in on everything and ignores quiet hours",
+    ),
+    ("stop", "Dừng phát", "Stop"),
+    ("sent", "Đã gửi lệnh", "Command sent"),
+    ("from", "Từ", "From"),
+    ("to", "Đến", "To"),
+    ("filter", "Lọc", "Filter"),
+    ("csv", "Tải CSV", "Download CSV"),
+    ("all", "Tất cả", "All"),
+    ("outcome", "Kết quả", "Outcome"),
+    ("scheduled", "Giờ dự kiến", "Scheduled"),
+    ("started", "Bắt đầu", "Started"),
+    ("clips", "Bản tin", "Clips"),
+    ("times aired", "Số lần phát", "Times aired"),
+    ("minutes aired", "Số phút phát", "Minutes aired"),
+    ("first aired", "Lần đầu", "First aired"),
+    ("last aired", "Lần cuối", "Last aired"),
+    ("per day", "Theo ngày", "Per day"),
+    ("broadcasts", "Lượt phát", "Broadcasts"),
+    ("minutes", "Số phút", "Minutes"),
+    ("not aired", "Không phát", "Not aired"),
+    ("week", "Tuần", "Week"),
+    ("previous week", "Tuần trước", "Previous week"),
+    ("next week", "Tuần sau", "Next week"),
+    (
+        "setup title",
+        "Tạo tài khoản quản trị đầu tiên",
+        "Create the first administrator",
+    ),
+    (
+        "setup remote",
+        "Chưa có tài khoản nào. Hãy tạo tài khoản quản trị đầu tiên ngay trên máy (http://127.0.0.1) hoặc bằng lệnh: loa passwd TÊN",
+        "No account exists yet. Create the first administrator on the box itself (http://127.0.0.1) or with the command: loa passwd NAME",
+    ),
+    (
+        "passwords differ",
+        "Hai mật khẩu không khớp",
+        "The two passwords differ",
+    ),
+    (
+        "wrong login",
+        "Sai tên đăng nhập hoặc mật khẩu",
+        "Wrong user name or password",
+    ),
+    (
+        "rate limited",
+        "Đăng nhập sai quá nhiều lần; hãy thử lại sau 15 phút",
+        "Too many failed logins; try again in 15 minutes",
+    ),
+    (
+        "stale",
+        "Danh sách này vừa được người khác thay đổi. Thứ tự hiện tại đã được tải lại; hãy kiểm tra rồi sửa lại.",
+        "Someone else changed this playlist. The current order has been loaded; check it and make your change again.",
+    ),
+    ("empty", "Trống", "Empty"),
+    ("role", "Vai trò", "Role"),
+    ("repeat", "Số lần phát lặp lại", "Plays per occurrence"),
+    (
+        "chime",
+        "Nhạc hiệu mở đầu và kết thúc",
+        "Opening and closing chime",
+    ),
+    ("outcome on air", "đang phát", "on air"),
+    ("outcome played", "đã phát", "played"),
+    ("outcome partial", "phát một phần", "partly played"),
+    ("outcome interrupted", "bị ngắt", "interrupted"),
+    ("outcome skipped", "bỏ qua", "skipped"),
+    ("outcome missed", "bị lỡ", "missed"),
+    ("outcome failed", "lỗi", "failed"),
+    ("day0", "CN", "Sun"),
+    ("day1", "T2", "Mon"),
+    ("day2", "T3", "Tue"),
+    ("day3", "T4", "Wed"),
+    ("day4", "T5", "Thu"),
+    ("day5", "T6", "Fri"),
+    ("day6", "T7", "Sat"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_filled() {
+        for (i, (k, vi, en)) in WORDS.iter().enumerate() {
+            assert!(!vi.is_empty() && !en.is_empty(), "{k}");
+            assert!(
+                WORDS[..i].iter().all(|(k2, _, _)| k2 != k),
+                "duplicate key {k}"
+            );
+        }
+        assert_eq!(Lang::Vi.t("on air"), "Đang phát");
+        assert_eq!(Lang::En.t("on air"), "On air");
+    }
+
+    #[test]
+    fn query_beats_cookie_and_vietnamese_is_default() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::of(None, &h), Lang::Vi);
+        h.insert(header::COOKIE, "a=b; loa_lang=en".parse().unwrap());
+        assert_eq!(Lang::of(None, &h), Lang::En);
+        assert_eq!(Lang::of(Some("vi"), &h), Lang::Vi);
+    }
+}

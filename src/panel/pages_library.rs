@@ -1,0 +1,226 @@
+//! Library and playlist pages: the clip table with multi-file upload (progress and
+//! refusal reason per file, done by `static/app.js` through `POST /api/clips`) and a
+//! preview player; the playlist list, and one playlist's editor (drag and drop plus
+//! accessible up/down buttons, saved through the versioned order API).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+
+use super::auth::PageUser;
+use super::body::Path;
+use super::i18n::Lang;
+use super::pages::{csrf_field, esc, mmss, page};
+use super::{ApiError, PanelState, audit};
+use crate::model::{Clip, ClipId, PlaylistId};
+use crate::store::Role;
+
+/// The library and playlist page routes.
+pub(super) fn routes() -> Router<PanelState> {
+    Router::new()
+        .route("/library", get(library))
+        .route("/playlists", get(playlists).post(create_playlist))
+        .route("/playlists/{id}", get(playlist))
+}
+
+/// `GET /library`.
+async fn library(
+    State(state): State<PanelState>,
+    PageUser(user): PageUser,
+    lang: Lang,
+) -> Result<Html<String>, ApiError> {
+    let mut clips = state.store.clips()?;
+    clips.reverse();
+    let mut body = String::new();
+    if user.role >= Role::Editor {
+        let _ = write!(
+            body,
+            "<h2>{}</h2><div id=\"drop\" class=\"drop\" role=\"button\" tabindex=\"0\">{}</div>\
+             <input id=\"files\" type=\"file\" multiple accept=\"audio/*,.mp3,.m4a,.aac,.wav,.flac,.ogg\" hidden>\
+             <ul id=\"uploads\" class=\"uploads\"></ul>",
+            lang.t("upload"),
+            lang.t("drop here"),
+        );
+    }
+    let _ = write!(
+        body,
+        "<h2>{} ({})</h2><table id=\"clips\"><tbody>",
+        lang.t("library"),
+        clips.len(),
+    );
+    for c in &clips {
+        let _ = write!(
+            body,
+            "<tr data-clip=\"{id}\"><td><strong>{}</strong><br><span class=\"muted\">{} · {:.1} LUFS · {}</span>\
+             <br><audio controls preload=\"none\" src=\"/api/clips/{id}/audio\" aria-label=\"{}\"></audio></td></tr>",
+            esc(&c.title),
+            mmss(c.duration_ms),
+            c.loudness.integrated_lufs,
+            esc(&c.original_name),
+            lang.t("preview"),
+            id = c.id,
+        );
+    }
+    body.push_str("</tbody></table>");
+    Ok(page(
+        lang,
+        Some(&user),
+        lang.t("library"),
+        "/library",
+        &body,
+    ))
+}
+
+/// `GET /playlists`.
+async fn playlists(
+    State(state): State<PanelState>,
+    PageUser(user): PageUser,
+    lang: Lang,
+) -> Result<Html<String>, ApiError> {
+    let lists = state.store.playlists()?;
+    let durations = clip_durations(&state.store.clips()?);
+    let mut body = format!(
+        "<h2>{}</h2><div class=\"scroll\"><table>",
+        lang.t("playlists")
+    );
+    for p in &lists {
+        let total: i64 = p
+            .items
+            .iter()
+            .map(|c| durations.get(c).copied().unwrap_or(0))
+            .sum();
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/playlists/{}\">{}</a></td><td>{} {}</td><td>{}</td></tr>",
+            p.id,
+            esc(&p.name),
+            p.items.len(),
+            lang.t("items"),
+            mmss(total)
+        );
+    }
+    body.push_str("</table></div>");
+    if user.role >= Role::Editor {
+        let _ = write!(
+            body,
+            "<h2>{new}</h2><form method=\"post\" action=\"/playlists\">{csrf}\
+             <label for=\"pname\">{name}</label><input id=\"pname\" name=\"name\" required>\
+             <p><button type=\"submit\">{create}</button></p></form>",
+            new = lang.t("new playlist"),
+            csrf = csrf_field(&user),
+            name = lang.t("name"),
+            create = lang.t("create"),
+        );
+    }
+    Ok(page(
+        lang,
+        Some(&user),
+        lang.t("playlists"),
+        "/playlists",
+        &body,
+    ))
+}
+
+fn clip_durations(clips: &[Clip]) -> HashMap<ClipId, i64> {
+    clips.iter().map(|c| (c.id, c.duration_ms)).collect()
+}
+
+/// `POST /playlists` (form, editor): creates an empty playlist and opens it.
+async fn create_playlist(
+    State(state): State<PanelState>,
+    PageUser(user): PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    user.require(Role::Editor)?;
+    let p = state
+        .store
+        .create_playlist(f.get("name").map_or("", String::as_str), &[])?;
+    audit(
+        &state,
+        &user,
+        "playlist.create",
+        format!("playlist {}", p.id),
+        p.name.clone(),
+    );
+    Ok(Redirect::to(&format!("/playlists/{}", p.id)).into_response())
+}
+
+/// `GET /playlists/{id}`: the order editor.
+async fn playlist(
+    State(state): State<PanelState>,
+    PageUser(user): PageUser,
+    lang: Lang,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, ApiError> {
+    let p = state.store.playlist(PlaylistId(id))?;
+    let clips = state.store.clips()?;
+    let mut titles: HashMap<ClipId, String> =
+        clips.iter().map(|c| (c.id, c.title.clone())).collect();
+    for item in &p.items {
+        if !titles.contains_key(item) {
+            if let Ok(c) = state.store.clip(*item) {
+                titles.insert(c.id, c.title);
+            }
+        }
+    }
+    let editor = user.role >= Role::Editor;
+    let mut body = format!(
+        "<h2>{}</h2><p class=\"muted\">{}</p>\
+         <p id=\"stale\" class=\"alert\" role=\"alert\" hidden>{}</p><p id=\"saved\" class=\"muted\" aria-live=\"polite\"></p>\
+         <ol id=\"order\" class=\"order\" data-playlist=\"{}\" data-version=\"{}\">",
+        esc(&p.name),
+        if editor { lang.t("drag hint") } else { "" },
+        lang.t("stale"),
+        p.id,
+        p.version,
+    );
+    for item in &p.items {
+        let title = titles.get(item).map_or("?", String::as_str);
+        let _ = write!(
+            body,
+            "<li draggable=\"{editor}\" data-clip=\"{item}\"><span class=\"t\">{}</span>",
+            esc(title)
+        );
+        if editor {
+            let _ = write!(
+                body,
+                "<button type=\"button\" class=\"secondary\" data-action=\"up\" aria-label=\"{up}\">↑</button>\
+                 <button type=\"button\" class=\"secondary\" data-action=\"down\" aria-label=\"{down}\">↓</button>\
+                 <button type=\"button\" class=\"secondary\" data-action=\"remove\" aria-label=\"{rm}\">✕</button>",
+                up = lang.t("move up"),
+                down = lang.t("move down"),
+                rm = lang.t("remove"),
+            );
+        }
+        body.push_str("</li>");
+    }
+    body.push_str("</ol>");
+    if p.items.is_empty() {
+        let _ = write!(body, "<p class=\"muted\">{}</p>", lang.t("empty"));
+    }
+    if editor {
+        let _ = write!(
+            body,
+            "<form id=\"add-form\"><label for=\"add-clip\">{}</label><select id=\"add-clip\">",
+            lang.t("add clip")
+        );
+        for c in &clips {
+            let _ = write!(
+                body,
+                "<option value=\"{}\">{}</option>",
+                c.id,
+                esc(&c.title)
+            );
+        }
+        let _ = write!(
+            body,
+            "</select> <button type=\"submit\">{}</button></form>",
+            lang.t("add")
+        );
+    }
+    Ok(page(lang, Some(&user), &p.name, "/playlists", &body))
+}

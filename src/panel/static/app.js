@@ -1,0 +1,278 @@
+// loa panel behaviour: uploads with progress, playlist reordering, the schedule helper,
+// confirmations. Served as a file (the CSP forbids inline script); pages work without it
+// where they can (forms post normally).
+'use strict';
+(function () {
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const meta = (name) => { const m = $('meta[name="' + name + '"]'); return m ? m.content : ''; };
+  const csrf = meta('csrf');
+  const lang = document.documentElement.lang || 'vi';
+  const T = (vi, en) => (lang === 'en' ? en : vi);
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((r) => r.json().catch(() => ({})).then((j) => ({ status: r.status, body: j })));
+  }
+
+  // Forms that ask first (emergency broadcast, deletes).
+  $$('form[data-confirm]').forEach((f) => {
+    f.addEventListener('submit', (e) => {
+      if (!window.confirm(f.dataset.confirm)) e.preventDefault();
+    });
+  });
+
+  // ---- Library: several uploads, each with its own progress bar and outcome. ----
+  const drop = $('#drop');
+  if (drop) {
+    const input = $('#files');
+    const list = $('#uploads');
+    drop.addEventListener('click', () => input.click());
+    drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } });
+    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      drop.classList.remove('over');
+      Array.from(e.dataTransfer.files).forEach(upload);
+    });
+    input.addEventListener('change', () => { Array.from(input.files).forEach(upload); input.value = ''; });
+
+    function upload(file) {
+      const li = document.createElement('li');
+      const name = document.createElement('div');
+      name.textContent = file.name;
+      const bar = document.createElement('progress');
+      bar.max = 100; bar.value = 0;
+      const status = document.createElement('div');
+      status.className = 'muted';
+      status.textContent = T('Đang tải lên…', 'Uploading…');
+      li.append(name, bar, status);
+      list.append(li);
+      const form = new FormData();
+      form.append('file', file, file.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/clips');
+      xhr.setRequestHeader('X-CSRF-Token', csrf);
+      xhr.upload.addEventListener('progress', (e) => {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      });
+      xhr.addEventListener('load', () => {
+        let body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+        if (xhr.status === 201) {
+          bar.value = 100;
+          status.className = 'ok';
+          status.textContent = '✓ ' + body.title + ' — ' + duration(body.duration_ms);
+          addClipRow(body);
+        } else {
+          status.className = 'alert';
+          const msg = body.error ? body.error.message : 'HTTP ' + xhr.status;
+          status.textContent = T('Không nhận tệp: ', 'Refused: ') + msg;
+        }
+      });
+      xhr.addEventListener('error', () => {
+        status.className = 'alert';
+        status.textContent = T('Mất kết nối khi tải lên', 'The connection broke during the upload');
+      });
+      xhr.send(form);
+    }
+
+    function addClipRow(clip) {
+      const tbody = $('#clips tbody');
+      if (!tbody || $('tr[data-clip="' + clip.id + '"]', tbody)) return;
+      const tr = document.createElement('tr');
+      tr.dataset.clip = clip.id;
+      const td = document.createElement('td');
+      const title = document.createElement('strong');
+      title.textContent = clip.title;
+      const info = document.createElement('span');
+      info.className = 'muted';
+      info.textContent = duration(clip.duration_ms) + ' · ' + clip.loudness.integrated_lufs.toFixed(1) + ' LUFS · ' + clip.original_name;
+      const audio = document.createElement('audio');
+      audio.controls = true; audio.preload = 'none'; audio.src = '/api/clips/' + clip.id + '/audio';
+      td.append(title, document.createElement('br'), info, document.createElement('br'), audio);
+      tr.append(td);
+      tbody.prepend(tr);
+    }
+  }
+
+  function duration(ms) {
+    const s = Math.round(ms / 1000);
+    return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
+  }
+
+  // ---- Playlist: drag and drop, up/down buttons, versioned saves. ----
+  const order = $('#order');
+  if (order) {
+    const id = order.dataset.playlist;
+    const titles = {};
+    $$('#add-clip option').forEach((o) => { titles[o.value] = o.textContent; });
+    $$('li', order).forEach((li) => { titles[li.dataset.clip] = $('span.t', li).textContent; });
+    const stale = $('#stale');
+    let dragged = null;
+
+    function render(items) {
+      order.innerHTML = '';
+      items.forEach((clip) => order.append(row(String(clip))));
+    }
+    function row(clip) {
+      const li = document.createElement('li');
+      li.draggable = true;
+      li.dataset.clip = clip;
+      const t = document.createElement('span');
+      t.className = 't';
+      t.textContent = titles[clip] || ('#' + clip);
+      li.append(t, button('↑', T('Lên', 'Up'), 'up'), button('↓', T('Xuống', 'Down'), 'down'), button('✕', T('Bỏ', 'Remove'), 'remove'));
+      return li;
+    }
+    function button(text, label, action) {
+      const b = document.createElement('button');
+      b.type = 'button'; b.className = 'secondary'; b.textContent = text;
+      b.setAttribute('aria-label', label); b.dataset.action = action;
+      return b;
+    }
+    function items() { return $$('li', order).map((li) => Number(li.dataset.clip)); }
+    function save() {
+      api('PUT', '/api/playlists/' + id + '/order', { version: Number(order.dataset.version), items: items() })
+        .then((r) => {
+          if (r.status === 200) {
+            order.dataset.version = r.body.version;
+            stale.hidden = true;
+            $('#saved').textContent = T('Đã lưu (phiên bản ', 'Saved (version ') + r.body.version + ')';
+          } else if (r.status === 409) {
+            $('#saved').textContent = '';
+            order.dataset.version = r.body.current.version;
+            render(r.body.current.items);
+            stale.hidden = false;
+          } else {
+            $('#saved').textContent = r.body.error ? r.body.error.message : 'HTTP ' + r.status;
+          }
+        });
+    }
+    // Existing rows get their buttons from the server; wire every click here.
+    order.addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      if (!b) return;
+      const li = b.closest('li');
+      if (b.dataset.action === 'up' && li.previousElementSibling) li.parentNode.insertBefore(li, li.previousElementSibling);
+      else if (b.dataset.action === 'down' && li.nextElementSibling) li.parentNode.insertBefore(li.nextElementSibling, li);
+      else if (b.dataset.action === 'remove') li.remove();
+      else return;
+      save();
+      const again = $('li[data-clip="' + li.dataset.clip + '"] button[data-action="' + b.dataset.action + '"]', order);
+      if (again) again.focus();
+    });
+    order.addEventListener('dragstart', (e) => {
+      dragged = e.target.closest('li');
+      if (!dragged) return;
+      dragged.classList.add('dragging');
+      e.dataTransfer.effectAllowed = 'move';
+      e.dataTransfer.setData('text/plain', dragged.dataset.clip);
+    });
+    order.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      const over = e.target.closest('li');
+      if (!dragged || !over || over === dragged) return;
+      const box = over.getBoundingClientRect();
+      const after = e.clientY > box.top + box.height / 2;
+      order.insertBefore(dragged, after ? over.nextSibling : over);
+    });
+    order.addEventListener('drop', (e) => e.preventDefault());
+    order.addEventListener('dragend', () => {
+      if (dragged) { dragged.classList.remove('dragging'); dragged = null; save(); }
+    });
+    const add = $('#add-form');
+    if (add) {
+      add.addEventListener('submit', (e) => {
+        e.preventDefault();
+        order.append(row($('#add-clip').value));
+        save();
+      });
+    }
+  }
+
+  // ---- Programme schedule helper: presets, weekday picker, raw cron, live preview. ----
+  const cron = $('#cron');
+  if (cron) {
+    const preview = $('#preview');
+    const problem = $('#cron-problem');
+    const times = $('#times');
+    const preset = $('#preset');
+    const days = () => $$('.weekdays input:checked').map((c) => Number(c.value));
+    const dayNames = lang === 'en'
+      ? ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
+      : ['Chủ nhật', 'Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy'];
+    let timer = null;
+
+    function compose() {
+      const parts = times.value.split(',').map((s) => s.trim()).filter(Boolean);
+      const parsed = parts.map((p) => /^(\d{1,2})[:h](\d{2})$/.exec(p));
+      if (!parts.length || parsed.some((m) => !m)) {
+        problem.textContent = T('Giờ phát viết dạng 06:00, 17:30', 'Write times like 06:00, 17:30');
+        return;
+      }
+      const minutes = new Set(parsed.map((m) => Number(m[2])));
+      if (minutes.size > 1) {
+        problem.textContent = T('Các giờ phát trong một chương trình phải cùng số phút (ví dụ 06:00 và 17:00); hãy tạo thêm một chương trình cho giờ khác.',
+          'All times of one programme must share the minute (e.g. 06:00 and 17:00); make a second programme for the other time.');
+        return;
+      }
+      problem.textContent = '';
+      const hours = parsed.map((m) => Number(m[1])).join(',');
+      const d = days();
+      const dow = d.length === 0 || d.length === 7 ? '*' : d.join(',');
+      cron.value = [...minutes][0] + ' ' + hours + ' * * ' + dow;
+      refresh();
+    }
+
+    function refresh() {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const expr = cron.value.trim();
+        if (!expr) return;
+        fetch('/api/cron/preview?count=10&expr=' + encodeURIComponent(expr), { credentials: 'same-origin' })
+          .then((r) => r.json().then((j) => ({ status: r.status, body: j })))
+          .then((r) => {
+            preview.innerHTML = '';
+            if (r.status !== 200) {
+              problem.textContent = (r.body.error && r.body.error.message) || 'HTTP ' + r.status;
+              return;
+            }
+            problem.textContent = '';
+            r.body.forEach((t) => {
+              const li = document.createElement('li');
+              li.textContent = say(t);
+              preview.append(li);
+            });
+          });
+      }, 250);
+    }
+
+    // "2026-06-01T06:00:00+07:00" → "Thứ Hai, 01/06/2026 lúc 06:00" (station time as written).
+    function say(rfc) {
+      const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(rfc);
+      if (!m) return rfc;
+      const dow = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay();
+      return dayNames[dow] + ', ' + m[3] + '/' + m[2] + '/' + m[1] + T(' lúc ', ' at ') + m[4] + ':' + m[5];
+    }
+
+    if (preset) {
+      preset.addEventListener('change', () => {
+        if (!preset.value) return;
+        const [t, d] = preset.value.split('|');
+        times.value = t;
+        $$('.weekdays input').forEach((c) => { c.checked = d === '*' || d.split(',').includes(c.value); });
+        compose();
+      });
+    }
+    times.addEventListener('input', compose);
+    $$('.weekdays input').forEach((c) => c.addEventListener('change', compose));
+    cron.addEventListener('input', refresh);
+    refresh();
+  }
+})();

@@ -1,0 +1,203 @@
+// End-to-end tests of the panel in a real browser: Debian's chromium, headless, driven by
+// playwright-core, against a real `loa serve` on a temporary data directory. They walk
+// what staff do: first admin, upload clips, reorder a playlist by drag and drop, create a
+// programme and see its next times, play now and find it in the log. Screenshots of the
+// main pages (phone-sized) go to target/e2e-screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = path.join(repo, 'target', 'e2e-screenshots');
+const binary = process.env.LOA_BIN || path.join(repo, 'target', 'debug', 'loa');
+let dir, daemon, base, browser, page, logs = '';
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** A mono 16-bit 48 kHz WAV sine tone. */
+function tone(file, freq, seconds) {
+  const rate = 48000, n = Math.round(rate * seconds);
+  const buf = Buffer.alloc(44 + n * 2);
+  buf.write('RIFF', 0); buf.writeUInt32LE(36 + n * 2, 4); buf.write('WAVE', 8);
+  buf.write('fmt ', 12); buf.writeUInt32LE(16, 16); buf.writeUInt16LE(1, 20); buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(rate, 24); buf.writeUInt32LE(rate * 2, 28); buf.writeUInt16LE(2, 32); buf.writeUInt16LE(16, 34);
+  buf.write('data', 36); buf.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(Math.sin((2 * Math.PI * freq * i) / rate) * 8000), 44 + i * 2);
+  fs.writeFileSync(file, buf);
+}
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+}
+
+/** The JSON API from inside the logged-in page (same cookie, CSRF header). */
+function api(method, url, body) {
+  return page.evaluate(async ([method, url, body]) => {
+    const csrf = document.querySelector('meta[name="csrf"]').content;
+    const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: body === null ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [method, url, body === undefined ? null : body]);
+}
+
+before(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-e2e-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const config = path.join(dir, 'loa.toml');
+  fs.writeFileSync(config, [
+    '[station]', `data_dir = "${path.join(dir, 'data')}"`, 'seed_demo = true',
+    '[audio]', 'output = "null"', `chime = "${path.join(repo, 'media', 'chime.wav')}"`,
+    '[schedule]', 'earliest = "00:00"', 'latest = "23:59"', 'require_clock_sync = false',
+    '[panel]', `listen = "127.0.0.1:${port}"`, '',
+  ].join('\n'));
+  tone(path.join(dir, 'tong-dai-111.wav'), 440, 2);
+  tone(path.join(dir, 'tre-em-hanh-phuc.wav'), 660, 3);
+  fs.writeFileSync(path.join(dir, 'ghi-chu.mp3'), 'this is a text file, not audio');
+  daemon = spawn(binary, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon.stdout.on('data', (d) => { logs += d; });
+  daemon.stderr.on('data', (d) => { logs += d; });
+  for (let i = 0; ; i++) {
+    try { const r = await fetch(base + '/healthz'); if (r.status === 200 || r.status === 503) break; } catch { /* not yet */ }
+    if (i > 300) throw new Error('loa serve did not start:\n' + logs);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // A fresh profile directory each run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(path.join(dir, 'chromium'), {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 1,
+  });
+  page = browser.pages()[0] || await browser.newPage();
+  page.on('pageerror', (e) => { logs += '\npage error: ' + e.message; });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (daemon) daemon.kill('SIGTERM');
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('first visit from the box creates the admin and logs in', async () => {
+  await page.goto(base + '/');
+  assert.equal(new URL(page.url()).pathname, '/setup');
+  assert.match(await page.textContent('h2'), /Tạo tài khoản quản trị đầu tiên/);
+  await page.fill('#name', 'lan');
+  await page.fill('#password', 'mật khẩu dài');
+  await page.fill('#password2', 'mật khẩu dài');
+  await page.click('button[type=submit]');
+  await page.waitForURL(base + '/');
+  assert.match(await page.textContent('header'), /lan \(admin\)/);
+  assert.match(await page.textContent('main'), /Rơ-le âm ly/);
+  await shot('dashboard');
+});
+
+test('uploads show progress, the duration, and the reason for a refusal', async () => {
+  await page.goto(base + '/library');
+  await page.setInputFiles('#files', [path.join(dir, 'tong-dai-111.wav'), path.join(dir, 'tre-em-hanh-phuc.wav'),
+    path.join(dir, 'ghi-chu.mp3')]);
+  await page.waitForFunction(() => document.querySelectorAll('#uploads .ok, #uploads .alert').length === 3);
+  const ok = await page.$$eval('#uploads .ok', (els) => els.map((e) => e.textContent));
+  assert.equal(ok.length, 2, logs);
+  assert.ok(ok.some((t) => t.includes('tong-dai-111') && t.includes('0:02')), ok.join('|'));
+  const refused = await page.textContent('#uploads .alert');
+  assert.match(refused, /Không nhận tệp: .*ghi-chu\.mp3/);
+  await page.reload();
+  assert.match(await page.textContent('#clips'), /tre-em-hanh-phuc.*0:03/s);
+  await shot('library');
+});
+
+test('a playlist is reordered by drag and drop, and a stale edit says so', async () => {
+  await page.goto(base + '/playlists');
+  await page.fill('#pname', 'Khẩu hiệu tháng 6');
+  await page.click('form[action="/playlists"] button');
+  await page.waitForURL(/\/playlists\/\d+$/);
+  const id = page.url().split('/').pop();
+  for (const title of ['tong-dai-111', 'tre-em-hanh-phuc']) {
+    await page.selectOption('#add-clip', { label: title });
+    await page.click('#add-form button');
+    await page.waitForFunction((n) => document.querySelector('#saved').textContent.includes('(phiên bản ' + n + ')'),
+      title === 'tong-dai-111' ? 2 : 3);
+  }
+  const before = (await api('GET', `/api/playlists/${id}`)).body.items;
+  assert.equal(before.length, 2);
+  await page.dragAndDrop('#order li:nth-child(2)', '#order li:nth-child(1)', { targetPosition: { x: 20, y: 2 } });
+  await page.waitForFunction(() => document.querySelector('#saved').textContent.includes('4'));
+  const after = (await api('GET', `/api/playlists/${id}`)).body;
+  assert.deepEqual(after.items, [before[1], before[0]], 'dragged to the top');
+  await page.click('#order li:nth-child(1) button[data-action="down"]');
+  await page.waitForFunction(() => document.querySelector('#saved').textContent.includes('5'));
+  assert.deepEqual((await api('GET', `/api/playlists/${id}`)).body.items, before, 'moved down by button');
+  // Someone else changes it meanwhile; our next edit must not overwrite theirs.
+  const other = await api('PUT', `/api/playlists/${id}/order`, { version: 5, items: [before[0]] });
+  assert.equal(other.status, 200);
+  await page.click('#order li:nth-child(1) button[data-action="down"]');
+  await page.waitForSelector('#stale:not([hidden])');
+  assert.equal(await page.$$eval('#order li', (l) => l.length), 1, 'the current order is shown');
+  await shot('playlist');
+});
+
+test('the schedule helper previews the next ten times and names a bad field', async () => {
+  await page.goto(base + '/programmes');
+  await page.fill('#pr-name', 'Bản tin sáng');
+  await page.selectOption('#pr-playlist', { label: 'Khẩu hiệu tháng 6' });
+  await page.selectOption('#preset', { index: 2 });
+  await page.waitForFunction(() => document.querySelectorAll('#preview li').length === 10);
+  assert.equal(await page.inputValue('#cron'), '30 6 * * 1,2,3,4,5');
+  const first = await page.textContent('#preview li');
+  assert.match(first, /^Thứ (Hai|Ba|Tư|Năm|Sáu), \d\d\/\d\d\/\d{4} lúc 06:30$/);
+  await page.fill('#cron', '0 25 * * *');
+  await page.waitForFunction(() => /hour/.test(document.querySelector('#cron-problem').textContent));
+  await page.fill('#cron', '0 6,17 * * *');
+  await page.waitForFunction(() => document.querySelectorAll('#preview li').length === 10
+    && /17:00/.test(document.querySelector('#preview').textContent));
+  await shot('programme-form');
+  await page.click('#programme-form button[type=submit]');
+  await page.waitForURL(base + '/programmes');
+  assert.match(await page.textContent('main'), /Bản tin sáng/);
+  await page.goto(base + '/schedule');
+  assert.match(await page.textContent('.week'), /Bản tin sáng/);
+  await shot('schedule');
+});
+
+test('play now reaches the broadcast log', async () => {
+  await page.goto(base + '/broadcast');
+  await page.selectOption('#b-playlist', { label: 'Khẩu hiệu tháng 6' });
+  await page.click('form[action="/broadcast/play"] button');
+  await page.waitForURL(/sent=1/);
+  assert.match(await page.textContent('main'), /Đã gửi lệnh/);
+  await shot('broadcast');
+  let text = '';
+  // The clips play in real time through the null output; wait for the finished row.
+  for (let i = 0; i < 60 && !/đã phát/.test(text); i++) {
+    await page.goto(base + '/log');
+    text = await page.textContent('#log');
+    if (!/đã phát/.test(text)) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.match(text, /đã phát.*tong-dai-111.*lan/s, 'the manual broadcast is in the log\n' + text + logs);
+  await shot('log');
+  await page.goto(base + '/campaigns');
+  await shot('campaigns');
+  await page.click('a[href^="/report/"]');
+  assert.match(await page.textContent('main'), /Số lần phát/);
+  await shot('report');
+  await page.goto(base + '/?lang=en');
+  assert.match(await page.textContent('main'), /Amplifier relay/);
+  await shot('dashboard-en');
+});
