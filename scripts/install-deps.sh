@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages loa needs to build, test and run. Idempotent.
 #   build:  build-essential (the bundled SQLite is C), pkg-config, libasound2-dev (ALSA)
-#   tests:  alsa-utils (aplay, for diagnosing the ALSA file-plugin test)
+#   tests:  alsa-utils (aplay, for diagnosing the ALSA file-plugin test), systemd
+#           (systemd-analyze rates the unit's hardening), dpkg-dev (the .deb check)
 #   media:  ffmpeg, sox, espeak-ng (regenerating demo media and fixtures; benchmarks)
 set -euo pipefail
-packages=(build-essential pkg-config libasound2-dev alsa-utils ffmpeg sox espeak-ng ca-certificates)
+packages=(build-essential pkg-config libasound2-dev alsa-utils systemd dpkg-dev ffmpeg sox espeak-ng ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

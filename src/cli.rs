@@ -61,13 +61,28 @@ pub fn check(config_path: &Path) -> Result<(), CliError> {
     let config = load_config(config_path)?;
     let data_dir = &config.station.data_dir;
     let db_path = data_dir.join("loa.db");
-    let store = Store::open(&db_path);
     let mut checks = vec![Check::ok("config", config_path.display().to_string())];
+    // Never create the database here: run as root, that would leave a file the service's
+    // user cannot write.
+    let store = if db_path.exists() {
+        Some(Store::open(&db_path))
+    } else {
+        checks.push(Check::ok(
+            "database",
+            format!(
+                "{} not created yet (made on first start)",
+                db_path.display()
+            ),
+        ));
+        None
+    };
     match &store {
-        Ok(store) => checks.push(health::database(store, &db_path)),
-        Err(e) => checks.push(health::database_unopened(&db_path, e)),
+        Some(Ok(store)) => checks.push(health::database(store, &db_path)),
+        Some(Err(e)) => checks.push(health::database_unopened(&db_path, e)),
+        None => {}
     }
-    checks.push(health::media(store.as_ref().ok(), data_dir));
+    let store = store.and_then(Result::ok);
+    checks.push(health::media(store.as_ref(), data_dir));
     let opened = config.audio.output.open(output_format(&config));
     checks.push(health::output(
         opened
@@ -83,7 +98,7 @@ pub fn check(config_path: &Path) -> Result<(), CliError> {
     ));
     checks.push(health::clock(crate::clock::kernel_clock_synchronised()));
     checks.push(health::disk(data_dir, config.station.min_free_bytes));
-    if let Ok(store) = &store {
+    if let Some(store) = &store {
         checks.push(health::last_broadcast(store, SystemClock::default().now()));
     }
     if let Some(chime) = &config.audio.chime {

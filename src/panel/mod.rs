@@ -9,6 +9,7 @@
 mod api;
 mod openapi;
 mod pages;
+mod playlists;
 
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
 
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -106,6 +107,7 @@ pub fn router(state: PanelState) -> Router {
         .route("/api/cron/preview", get(api::cron_preview))
         .route("/api/broadcasts", post(api::broadcast))
         .route("/api/broadcasts/stop", post(api::stop))
+        .route("/api/playlists/{id}/items", put(playlists::replace_items))
         .fallback(|| async {
             ApiError {
                 status: StatusCode::NOT_FOUND,

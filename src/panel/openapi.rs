@@ -12,6 +12,7 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     ("get", "/api/cron/preview"),
     ("post", "/api/broadcasts"),
     ("post", "/api/broadcasts/stop"),
+    ("put", "/api/playlists/{id}/items"),
 ];
 
 /// `GET /api/openapi.json`.
@@ -59,7 +60,19 @@ pub fn spec() -> Value {
                 "404": {"description": "no such playlist", "content": {"application/json": {"schema": error}}}}}},
             "/api/broadcasts/stop": {"post": {"summary": "Stop what is on air", "security": [{"bearer": []}],
                 "responses": {"202": {"description": "accepted"},
-                "401": {"description": "no or wrong token", "content": {"application/json": {"schema": error}}}}}}
+                "401": {"description": "no or wrong token", "content": {"application/json": {"schema": error}}}}}},
+            "/api/playlists/{id}/items": {"put": {"summary": "Replace a playlist's order, based on its version",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["version", "items"], "properties": {"version": {"type": "integer"},
+                    "items": {"type": "array", "items": {"type": "integer"}}}}}}},
+                "responses": {"200": {"description": "the playlist at its new version"},
+                "400": {"description": "bad body", "content": {"application/json": {"schema": error}}},
+                "401": {"description": "no or wrong token", "content": {"application/json": {"schema": error}}},
+                "404": {"description": "no such playlist or clip", "content": {"application/json": {"schema": error}}},
+                "409": {"description": "stale version; `current` holds the stored playlist",
+                    "content": {"application/json": {"schema": error}}}}}}
         }
     })
 }
