@@ -54,66 +54,79 @@ pub fn serve(config_path: &Path) -> Result<(), CliError> {
     crate::daemon::serve(config).map_err(|e| CliError::Runtime(e.to_string()))
 }
 
-/// `loa check`: every part the daemon needs, each OK or a problem with its fix.
+/// `loa check`: every part the daemon needs, each OK or a problem with its fix (the same
+/// checks as `/healthz`, see [`crate::health`]), plus the chime.
 pub fn check(config_path: &Path) -> Result<(), CliError> {
+    use crate::health::{self, Check, Level};
     let config = load_config(config_path)?;
-    println!("ok      config {}", config_path.display());
-    let mut problems = 0;
-    let mut report = |ok: bool, what: &str, detail: String| {
-        println!(
-            "{}  {what}: {detail}",
-            if ok { "ok    " } else { "PROBLEM" }
-        );
-        if !ok {
-            problems += 1;
-        }
-    };
-    let db_path = config.station.data_dir.join("loa.db");
-    match Store::open(&db_path) {
-        Ok(store) => match store.check_integrity() {
-            Ok(()) => report(true, "database", db_path.display().to_string()),
-            Err(e) => report(
-                false,
-                "database",
-                format!("{e}; restore from a backup (loa import)"),
-            ),
-        },
-        Err(e) => report(
-            false,
+    let data_dir = &config.station.data_dir;
+    let db_path = data_dir.join("loa.db");
+    let mut checks = vec![Check::ok("config", config_path.display().to_string())];
+    // Never create the database here: run as root, that would leave a file the service's
+    // user cannot write.
+    let store = if db_path.exists() {
+        Some(Store::open(&db_path))
+    } else {
+        checks.push(Check::ok(
             "database",
-            format!("{e}; check data_dir and its permissions"),
-        ),
+            format!(
+                "{} not created yet (made on first start)",
+                db_path.display()
+            ),
+        ));
+        None
+    };
+    match &store {
+        Some(Ok(store)) => checks.push(health::database(store, &db_path)),
+        Some(Err(e)) => checks.push(health::database_unopened(&db_path, e)),
+        None => {}
     }
-    let format = output_format(&config);
-    match config.audio.output.open(format) {
-        Ok(out) => report(true, "output", out.name().to_owned()),
-        Err(e) => report(false, "output", format!("{e}; see `loa devices`")),
+    let store = store.and_then(Result::ok);
+    checks.push(health::media(store.as_ref(), data_dir));
+    let opened = config.audio.output.open(output_format(&config));
+    checks.push(health::output(
+        opened
+            .as_ref()
+            .map(|out| out.name().to_owned())
+            .map_err(|e| output::error_chain(e)),
+    ));
+    drop(opened);
+    checks.push(health::relay(
+        amp::open(&config.amp.relay)
+            .map(|r| r.description())
+            .map_err(|e| e.to_string()),
+    ));
+    checks.push(health::clock(crate::clock::kernel_clock_synchronised()));
+    checks.push(health::disk(data_dir, config.station.min_free_bytes));
+    if let Some(store) = &store {
+        checks.push(health::last_broadcast(store, SystemClock::default().now()));
     }
-    match amp::open(&config.amp.relay) {
-        Ok(relay) => report(true, "relay", relay.description()),
-        Err(e) => report(false, "relay", format!("{e}; check [amp] in the config")),
-    }
-    let synced = crate::clock::kernel_clock_synchronised();
-    report(
-        synced,
-        "clock",
-        if synced {
-            "synchronised".to_owned()
-        } else {
-            "not synchronised: scheduled broadcasts wait; enable NTP (timedatectl set-ntp true)"
-                .to_owned()
-        },
-    );
     if let Some(chime) = &config.audio.chime {
-        match decode::decode_file(chime) {
-            Ok(_) => report(true, "chime", chime.display().to_string()),
-            Err(e) => report(false, "chime", format!("{}: {e}", chime.display())),
+        checks.push(match decode::decode_file(chime) {
+            Ok(_) => Check::ok("chime", chime.display().to_string()),
+            Err(e) => Check::problem(
+                "chime",
+                format!("{}: {e}", chime.display()),
+                "set [audio] chime to a readable audio file, or \"\" for none",
+            ),
+        });
+    }
+    let report = health::Report { checks };
+    for c in &report.checks {
+        let label = match c.level {
+            Level::Ok => "ok    ",
+            Level::Warn => "warn  ",
+            Level::Problem => "PROBLEM",
+        };
+        println!("{label}  {}: {}", c.name, c.detail);
+        if let Some(fix) = &c.fix {
+            println!("         fix: {fix}");
         }
     }
-    if problems > 0 {
-        return Err(CliError::Runtime(format!("{problems} problem(s) found")));
+    match report.problems() {
+        0 => Ok(()),
+        n => Err(CliError::Runtime(format!("{n} problem(s) found"))),
     }
-    Ok(())
 }
 
 /// `loa cron EXPR`: the next `count` firings, one RFC 3339 time per line.

@@ -53,6 +53,9 @@ pub struct StationConfig {
     pub seed_demo: bool,
     /// Programmes and broadcasts by editors need an approver first.
     pub approval_required: bool,
+    /// Below this much free space (bytes) on the data directory's file system uploads
+    /// are refused and health is degraded; the database and log keep working.
+    pub min_free_bytes: u64,
 }
 
 /// Output device, format and loudness.
@@ -226,6 +229,7 @@ struct RawStation {
     data_dir: PathBuf,
     seed_demo: bool,
     approval_required: bool,
+    min_free_mb: Spanned<u64>,
 }
 
 impl Default for RawStation {
@@ -236,6 +240,7 @@ impl Default for RawStation {
             data_dir: PathBuf::from("/var/lib/loa"),
             seed_demo: false,
             approval_required: false,
+            min_free_mb: unspanned(200),
         }
     }
 }
@@ -369,6 +374,14 @@ impl Validator<'_> {
             data_dir: raw.station.data_dir,
             seed_demo: raw.station.seed_demo,
             approval_required: raw.station.approval_required,
+            min_free_bytes: self.check(&raw.station.min_free_mb, |&mb| {
+                if (1..=1_000_000).contains(&mb) {
+                    Ok(())
+                } else {
+                    Err("min_free_mb must be between 1 and 1000000")
+                }
+            })? * 1024
+                * 1024,
         };
         let audio = self.audio(raw.audio)?;
         let schedule = self.schedule(raw.schedule)?;

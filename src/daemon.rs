@@ -61,6 +61,7 @@ pub fn serve(config: Config) -> Result<(), DaemonError> {
         .build()
         .map_err(|e| DaemonError::Startup(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
+        let shutdown = shutdown_signal()?;
         let listener = TcpListener::bind(config.panel.listen).await.map_err(|e| {
             DaemonError::Startup(format!("cannot listen on {}: {e}", config.panel.listen))
         })?;
@@ -76,7 +77,7 @@ pub fn serve(config: Config) -> Result<(), DaemonError> {
             shipped_media,
             config,
         };
-        run(wiring, shutdown_signal(), |engine| {
+        run(wiring, shutdown, |engine| {
             let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
             if let Some(period) = sd_notify::watchdog_enabled() {
                 tokio::spawn(feed_watchdog(engine.clone(), period));
@@ -241,18 +242,20 @@ async fn feed_watchdog(engine: EngineHandle, period: std::time::Duration) {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+/// Resolves on SIGTERM or SIGINT. The handlers are installed here, before the daemon
+/// starts, so a stop that arrives while it is still starting is a clean stop too.
+fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, DaemonError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind| {
+        signal(kind)
+            .map_err(|e| DaemonError::Startup(format!("cannot install a signal handler: {e}")))
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }

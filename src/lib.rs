@@ -15,6 +15,7 @@ pub mod daemon;
 pub mod decode;
 pub mod demo;
 pub mod engine;
+pub mod health;
 pub mod library;
 pub mod loudness;
 pub mod model;

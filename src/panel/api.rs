@@ -8,12 +8,15 @@ use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::fmt::Write as _;
+
 use super::auth::ApiUser;
 use super::body::{self, Query};
 use super::{ApiError, PanelState};
 use crate::cron::CronExpr;
-use crate::engine::Command;
 use crate::engine::core::ManualRequest;
+use crate::engine::{Command, EngineStatus};
+use crate::health;
 use crate::model::{PlaylistId, Priority};
 use crate::schedule::{Station, Verdict};
 use crate::store::Role;
@@ -57,20 +60,22 @@ fn normal() -> Priority {
     Priority::Normal
 }
 
-/// `GET /healthz`: 200 when every check passes, 503 when degraded.
+/// `GET /healthz`: the checks of [`crate::health`]; 200 when none is a problem, 503 when
+/// degraded (warnings keep 200).
 pub(super) async fn healthz(State(state): State<PanelState>) -> impl IntoResponse {
     let status = state.engine.status();
-    let database = state.store.meta("engine.checked_until").is_ok();
-    let healthy = database && status.output_ok && status.clock_synchronised;
+    let report = health_report(&state, &status).await;
+    let healthy = report.problems() == 0;
+    let checks: serde_json::Map<String, serde_json::Value> = report
+        .checks
+        .iter()
+        .map(|c| (c.name.to_owned(), serde_json::json!(c)))
+        .collect();
     let body = serde_json::json!({
         "status": if healthy { "ok" } else { "degraded" },
-        "checks": {
-            "database": database,
-            "output": {"ok": status.output_ok, "detail": status.output},
-            "clock_synchronised": status.clock_synchronised,
-            "relay_on": status.relay_on,
-            "last_error": status.last_error,
-        }
+        "checks": checks,
+        "relay_on": status.relay_on,
+        "last_error": status.last_error,
     });
     let code = if healthy {
         StatusCode::OK
@@ -80,10 +85,30 @@ pub(super) async fn healthz(State(state): State<PanelState>) -> impl IntoRespons
     (code, Json(body))
 }
 
+/// The health report, computed off the async threads (it reads the database and disk).
+async fn health_report(state: &PanelState, status: &EngineStatus) -> health::Report {
+    let (config, store, status, now) = (
+        state.config.clone(),
+        state.store.clone(),
+        status.clone(),
+        state.clock.now(),
+    );
+    tokio::task::spawn_blocking(move || health::daemon_report(&config, &store, &status, now))
+        .await
+        .unwrap_or_else(|e| health::Report {
+            checks: vec![health::Check::problem(
+                "health",
+                format!("the health check panicked: {e}"),
+                "see the daemon's log",
+            )],
+        })
+}
+
 /// `GET /metrics`: Prometheus text.
 pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoResponse {
     let status = state.engine.status();
-    let text = format!(
+    let report = health_report(&state, &status).await;
+    let mut text = format!(
         "# HELP loa_broadcasts_started_total Broadcasts started since the daemon started.\n\
          # TYPE loa_broadcasts_started_total counter\n\
          loa_broadcasts_started_total {}\n\
@@ -101,6 +126,33 @@ pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoRespons
         u8::from(status.output_ok),
         u8::from(status.clock_synchronised),
     );
+    text.push_str(
+        "# HELP loa_health_check Each health check: 0 ok, 1 warning, 2 problem.\n\
+         # TYPE loa_health_check gauge\n",
+    );
+    for c in &report.checks {
+        let _ = writeln!(
+            text,
+            "loa_health_check{{check=\"{}\"}} {}",
+            c.name, c.level as u8
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP loa_healthy Whether no health check is a problem.\n\
+         # TYPE loa_healthy gauge\n\
+         loa_healthy {}",
+        u8::from(report.problems() == 0)
+    );
+    if let Ok(space) = health::disk_free(&state.config.station.data_dir) {
+        let _ = writeln!(
+            text,
+            "# HELP loa_disk_free_bytes Free bytes on the data directory's file system.\n\
+             # TYPE loa_disk_free_bytes gauge\n\
+             loa_disk_free_bytes {}",
+            space.free_bytes
+        );
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -143,3 +143,35 @@ fn play_refuses_a_file_that_is_not_audio_with_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("text.wav"), "{}", stderr(&o));
 }
+
+#[test]
+fn check_names_each_problem_with_its_fix_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    // A station whose clip file has gone, on a disk that cannot keep 1 TB free.
+    let data = dir.path().join("data");
+    let store = loa::store::Store::open(&data.join("loa.db")).unwrap();
+    let wav = dir.path().join("tong-dai-111.wav");
+    crate::support::write_tone(&wav, 440.0, 0.5, -20.0);
+    let media = loa::library::media_dir(&data);
+    let clip =
+        loa::library::add_file(&store, &media, &wav, "Tổng đài 111", chrono::Utc::now()).unwrap();
+    std::fs::remove_file(loa::library::clip_path(&media, &clip)).unwrap();
+    drop(store);
+    let config = write_config(
+        dir.path(),
+        "min_free_mb = 1000000\n[audio]\noutput = \"null\"\nchime = \"\"\n",
+    );
+    let o = run(&["--config", config.to_str().unwrap(), "check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("ok      database"), "{out}");
+    assert!(
+        out.contains("PROBLEM  media: 1 clip file(s) missing"),
+        "{out}"
+    );
+    assert!(out.contains("Tổng đài 111"), "{out}");
+    assert!(out.contains("PROBLEM  disk"), "{out}");
+    assert!(out.contains("uploads are refused"), "{out}");
+    assert!(out.contains("fix: delete unused clips"), "{out}");
+    assert!(out.contains("ok      last_broadcast"), "{out}");
+}

@@ -1,9 +1,12 @@
 //! loa's one integration-test binary: the engine simulated over a month, the whole daemon
-//! on a port-0 listener, the CLI, and the real ALSA path.
+//! on a port-0 listener, the CLI, the real ALSA path, SIGKILL fault rounds, and the Debian
+//! package and systemd unit.
 
 mod alsa;
 mod cli;
 mod daemon;
+mod faults;
+mod package;
 mod panel;
 mod simulation;
 mod support;
