@@ -229,8 +229,7 @@ fn the_unit_lets_the_daemon_ask_whether_the_clock_is_synchronised() {
     );
     let last_filter = unit
         .lines()
-        .filter(|l| l.starts_with("SystemCallFilter="))
-        .last()
+        .rfind(|l| l.starts_with("SystemCallFilter="))
         .expect("a system call filter");
     assert!(
         last_filter.contains("adjtimex"),
