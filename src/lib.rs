@@ -7,6 +7,7 @@
 
 pub mod amp;
 pub mod cli;
+pub mod cli_library;
 pub mod clock;
 pub mod config;
 pub mod cron;

@@ -329,7 +329,10 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Checks that `samples` holds whole frames for `format`.
 fn check_frames(name: &str, format: OutputFormat, samples: &[f32]) -> Result<(), OutputError> {
-    if samples.len().is_multiple_of(usize::from(format.channels.max(1))) {
+    if samples
+        .len()
+        .is_multiple_of(usize::from(format.channels.max(1)))
+    {
         Ok(())
     } else {
         Err(OutputError::PartialFrame {
