@@ -11,18 +11,13 @@ use chrono::Utc;
 
 use crate::cli::{CliError, load_config};
 use crate::config::Config;
-use crate::library::{self, Analyser, IngestLimits, transfer};
+use crate::library::{self, IngestLimits, transfer};
 use crate::model::ClipId;
 use crate::store::Store;
 
 /// The ingest limits the config asks for, checked in a child process of this binary.
 pub fn limits(config: &Config) -> IngestLimits {
-    IngestLimits {
-        max_bytes: config.library.max_upload_bytes,
-        max_duration: config.library.max_clip_duration,
-        keep_free_bytes: config.library.keep_free_bytes,
-        analyser: Analyser::this_binary(config.library.analyse_timeout),
-    }
+    IngestLimits::from_config(&config.library)
 }
 
 /// `loa add FILE… [--title T] [--playlist P]`: ingests each file; with `--playlist`,

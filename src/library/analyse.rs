@@ -69,8 +69,16 @@ pub enum Analyser {
 
 impl Analyser {
     /// The child-process analyser running this very binary (the daemon's and the CLI's).
+    ///
+    /// On Linux this is `/proc/self/exe`, which still runs this binary after a package
+    /// upgrade has replaced the file on disk, so the worker always matches the daemon.
     pub fn this_binary(timeout: Duration) -> Analyser {
-        let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("loa"));
+        let proc_exe = Path::new("/proc/self/exe");
+        let exe = if proc_exe.exists() {
+            proc_exe.to_owned()
+        } else {
+            std::env::current_exe().unwrap_or_else(|_| PathBuf::from("loa"))
+        };
         Analyser::Child { exe, timeout }
     }
 

@@ -50,6 +50,17 @@ impl IngestLimits {
     /// The default disk reserve: 50 MB.
     pub const DEFAULT_KEEP_FREE: u64 = 50 * 1_000_000;
 
+    /// The limits the config asks for, checked by a child process of this binary: what the
+    /// daemon's upload handler and the CLI use.
+    pub fn from_config(config: &crate::config::LibraryConfig) -> IngestLimits {
+        IngestLimits {
+            max_bytes: config.max_upload_bytes,
+            max_duration: config.max_clip_duration,
+            keep_free_bytes: config.keep_free_bytes,
+            analyser: Analyser::this_binary(config.analyse_timeout),
+        }
+    }
+
     /// The default limits with the given analyser.
     pub fn with_analyser(analyser: Analyser) -> IngestLimits {
         IngestLimits {
