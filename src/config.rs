@@ -38,6 +38,21 @@ pub struct Config {
     pub panel: PanelConfig,
     /// Bearer tokens for automation.
     pub tokens: Vec<ApiToken>,
+    /// Upload limits of the clip library.
+    pub library: LibraryConfig,
+}
+
+/// Upload limits of the clip library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryConfig {
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Longest clip accepted.
+    pub max_clip_duration: Duration,
+    /// Time limit for decoding and measuring one upload.
+    pub analyse_timeout: Duration,
+    /// Bytes that must stay free on the data disk besides an upload of the maximum size.
+    pub keep_free_bytes: u64,
 }
 
 /// Station-wide settings.
@@ -219,6 +234,27 @@ struct RawConfig {
     amp: RawAmp,
     panel: RawPanel,
     tokens: Vec<RawToken>,
+    library: RawLibrary,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLibrary {
+    max_upload_mb: Spanned<f64>,
+    max_clip_minutes: Spanned<f64>,
+    analyse_timeout_seconds: Spanned<f64>,
+    keep_free_mb: Spanned<f64>,
+}
+
+impl Default for RawLibrary {
+    fn default() -> Self {
+        RawLibrary {
+            max_upload_mb: unspanned(200.0),
+            max_clip_minutes: unspanned(60.0),
+            analyse_timeout_seconds: unspanned(300.0),
+            keep_free_mb: unspanned(50.0),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -403,6 +439,7 @@ impl Validator<'_> {
                 token: t.token.into_inner(),
             });
         }
+        let library = self.library(raw.library)?;
         Ok(Config {
             path: self.path.to_owned(),
             station,
@@ -411,6 +448,34 @@ impl Validator<'_> {
             amp,
             panel,
             tokens,
+            library,
+        })
+    }
+
+    fn library(&self, raw: RawLibrary) -> Result<LibraryConfig, ConfigError> {
+        let megabytes = |v: &Spanned<f64>, min: f64, max: f64| {
+            let mb = *v.get_ref();
+            if !(min..=max).contains(&mb) {
+                return Err(self.invalid(v.span(), &format!("must be between {min} and {max}")));
+            }
+            Ok((mb * 1e6) as u64)
+        };
+        let duration = self.seconds(&raw.max_clip_minutes, 60.0, 24.0 * 60.0)?;
+        if duration.is_zero() {
+            return Err(self.invalid(raw.max_clip_minutes.span(), "must be more than 0"));
+        }
+        let timeout = self.seconds(&raw.analyse_timeout_seconds, 1.0, 3600.0)?;
+        if timeout < Duration::from_secs(1) {
+            return Err(self.invalid(
+                raw.analyse_timeout_seconds.span(),
+                "must be at least 1 second",
+            ));
+        }
+        Ok(LibraryConfig {
+            max_upload_bytes: megabytes(&raw.max_upload_mb, 1.0, 100_000.0)?,
+            max_clip_duration: duration,
+            analyse_timeout: timeout,
+            keep_free_bytes: megabytes(&raw.keep_free_mb, 0.0, 100_000.0)?,
         })
     }
 

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod amp;
 pub mod cli;
+pub mod cli_library;
 pub mod clock;
 pub mod config;
 pub mod cron;

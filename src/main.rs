@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use loa::cli::{self, CliError};
+use loa::cli_library;
 
 /// Broadcast controller for ward and commune loudspeaker systems.
 #[derive(Debug, Parser)]
@@ -77,6 +78,35 @@ enum Command {
         #[arg(long)]
         output: Option<String>,
     },
+    /// Add audio files to the clip library (each is decoded and measured, or refused).
+    Add {
+        /// Files to add.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Title (one file only; default: the file name).
+        #[arg(long)]
+        title: Option<String>,
+        /// Append the clips to this playlist (created if missing).
+        #[arg(long)]
+        playlist: Option<String>,
+    },
+    /// Write the whole station (clips, playlists, campaigns, programmes) to DIR.
+    Export {
+        /// Target directory: DIR/station.toml and DIR/media/.
+        dir: PathBuf,
+    },
+    /// Recreate a station exported with `loa export`; running it twice changes nothing.
+    Import {
+        /// Directory written by `loa export`.
+        dir: PathBuf,
+    },
+    /// Internal: the isolated decode-and-measure worker of the ingest pipeline.
+    #[command(name = "__analyse", hide = true)]
+    Analyse {
+        file: PathBuf,
+        #[arg(long)]
+        max_seconds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -101,6 +131,14 @@ fn main() -> ExitCode {
             frequency,
             output,
         } => cli::tone(&config_path, seconds, frequency, output.as_deref()),
+        Command::Add {
+            files,
+            title,
+            playlist,
+        } => cli_library::add(&config_path, &files, title.as_deref(), playlist.as_deref()),
+        Command::Export { dir } => cli_library::export(&config_path, &dir),
+        Command::Import { dir } => cli_library::import(&config_path, &dir),
+        Command::Analyse { file, max_seconds } => cli_library::analyse_worker(&file, max_seconds),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

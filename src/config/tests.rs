@@ -31,6 +31,8 @@ fn shipped_example_config_parses_with_documented_defaults() {
         format!("{:?}", config.schedule)
     );
     assert_eq!(format!("{:?}", defaults.amp), format!("{:?}", config.amp));
+    assert_eq!(defaults.library, config.library);
+    assert_eq!(config.library.max_upload_bytes, 200_000_000);
     assert_eq!(defaults.station.time_zone, config.station.time_zone);
     assert_eq!(defaults.station.data_dir, config.station.data_dir);
     assert_eq!(defaults.panel.listen, config.panel.listen);

@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use super::auth::ApiUser;
 use super::body::{Json, Path};
+use super::i18n::Lang;
 use super::upload::{self, UploadError};
 use super::{ApiError, PanelState, audit};
 use crate::library;
@@ -27,9 +28,9 @@ pub(super) fn routes() -> Router<PanelState> {
     Router::new()
         .route(
             "/api/clips",
-            get(list).post(create).layer(DefaultBodyLimit::max(
-                upload::MAX_UPLOAD_BYTES as usize + 64 * 1024,
-            )),
+            // The configured size limit (`library.max_upload_mb`) is enforced while the
+            // file streams to disk (`upload::ingest_upload`), not by buffering the body.
+            get(list).post(create).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/clips/{id}", get(one).patch(rename).delete(archive))
         .route("/api/clips/{id}/audio", get(audio))
@@ -140,9 +141,22 @@ async fn create(
                                 e.to_string(),
                             ),
                             UploadError::Broken { .. } => ApiError::bad_request(e.to_string()),
-                            UploadError::Refused(m) => {
-                                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_audio", m)
-                            }
+                            UploadError::Refused {
+                                code,
+                                message_vi,
+                                message_en,
+                            } => ApiError::new(
+                                match code {
+                                    "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                                    "disk_full" => StatusCode::INSUFFICIENT_STORAGE,
+                                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                                },
+                                code,
+                                match Lang::of(None, &headers) {
+                                    Lang::En => message_en,
+                                    Lang::Vi => message_vi,
+                                },
+                            ),
                             UploadError::Internal(m) => {
                                 tracing::error!(error = %m, "upload failed");
                                 ApiError::internal()

@@ -120,6 +120,12 @@ impl From<StoreError> for ApiError {
                 current: None,
             },
             StoreError::Invalid(m) => ApiError::unprocessable(m),
+            StoreError::InUse { .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "in_use",
+                message: e.to_string(),
+                current: None,
+            },
             StoreError::VersionConflict { ref current } => ApiError {
                 status: StatusCode::CONFLICT,
                 code: "version_conflict",

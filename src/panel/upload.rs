@@ -1,8 +1,9 @@
 //! The one way an uploaded file becomes a clip: [`ingest_upload`] streams a multipart
 //! field to a private temporary directory inside the data directory (counting bytes and
-//! stopping at the size limit, never holding the whole file in memory), then hands the
-//! file to the library. No part of the client's file name becomes a path: the directory
-//! is random and the file inside it has a fixed name with an extension from a short list.
+//! stopping at the size limit, never holding the whole file in memory), then hands it to
+//! the library's one ingest pipeline (`library::ingest_stream`: isolated decode, refusal
+//! reasons in Vietnamese and English). No part of the client's file name becomes a path:
+//! the directory is random and the file inside it has a fixed name.
 
 use std::path::{Path, PathBuf};
 
@@ -10,22 +11,21 @@ use axum::extract::multipart::Field;
 use tokio::io::AsyncWriteExt;
 
 use crate::accounts;
-use crate::library::{self, LibraryError};
+use crate::library;
 use crate::model::Clip;
 
 use super::PanelState;
 
-/// The largest upload accepted (a 90-minute MP3 at 320 kbit/s is about 216 MB).
-pub const MAX_UPLOAD_BYTES: u64 = 256 * 1024 * 1024;
-
 /// Why an upload did not become a clip.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    /// The file is larger than [`MAX_UPLOAD_BYTES`].
-    #[error("{name} is larger than {} MB", MAX_UPLOAD_BYTES / 1024 / 1024)]
+    /// The file is larger than `library.max_upload_mb`.
+    #[error("{name} is larger than {limit_mb} MB")]
     TooLarge {
         /// The client's file name.
         name: String,
+        /// The limit.
+        limit_mb: u64,
     },
     /// The upload broke off or the multipart body is malformed.
     #[error("the upload of {name} broke off: {detail}")]
@@ -35,9 +35,16 @@ pub enum UploadError {
         /// What the multipart reader said.
         detail: String,
     },
-    /// The file is not audio the library accepts (the library's reason).
-    #[error("{0}")]
-    Refused(String),
+    /// The library refused the file: a stable code and the reason in both languages.
+    #[error("{message_en}")]
+    Refused {
+        /// `not_audio`, `unsupported_codec`, `truncated`, `silent`, `too_large`, `disk_full`, …
+        code: &'static str,
+        /// The reason in Vietnamese.
+        message_vi: String,
+        /// The reason in English.
+        message_en: String,
+    },
     /// The temporary file could not be written, or another server-side failure.
     #[error("cannot store the upload: {0}")]
     Internal(String),
@@ -67,6 +74,7 @@ pub async fn ingest_upload(
     let mut file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| UploadError::Internal(format!("cannot create {}: {e}", path.display())))?;
+    let limits = library::IngestLimits::from_config(&state.config.library);
     let mut written: u64 = 0;
     loop {
         let chunk = field.chunk().await.map_err(|e| UploadError::Broken {
@@ -75,43 +83,44 @@ pub async fn ingest_upload(
         })?;
         let Some(chunk) = chunk else { break };
         written += chunk.len() as u64;
-        if written > MAX_UPLOAD_BYTES {
-            return Err(UploadError::TooLarge { name: original });
+        if written > limits.max_bytes {
+            return Err(UploadError::TooLarge {
+                name: original,
+                limit_mb: limits.max_bytes / 1_000_000,
+            });
         }
         file.write_all(&chunk)
             .await
             .map_err(|e| UploadError::Internal(format!("cannot write {}: {e}", path.display())))?;
     }
-    file.sync_all()
-        .await
-        .map_err(|e| UploadError::Internal(format!("cannot sync {}: {e}", path.display())))?;
     drop(file);
     let store = state.store.clone();
     let media = library::media_dir(&data_dir);
     let now = state.clock.now();
-    let shown = original.clone();
-    let shown_for_row = original.clone();
     let tmp = path.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let clip = library::add_file(&store, &media, &tmp, &title, now)?;
-        // `add_file` names the clip after the temporary file; keep the client's name (same
-        // extension, so the stored original's path does not change).
-        if clip.original_name.starts_with("upload.") && extension(&shown_for_row) != "bin" {
-            return Ok(store.set_clip_original_name(clip.id, &shown_for_row)?);
-        }
-        Ok(clip)
+    tokio::task::spawn_blocking(move || {
+        let reader = std::fs::File::open(&tmp)
+            .map_err(|e| UploadError::Internal(format!("cannot reopen {}: {e}", tmp.display())))?;
+        library::ingest_stream(
+            reader,
+            &original,
+            Some(&title),
+            &limits,
+            &store,
+            &media,
+            now,
+        )
+        .map_err(|e| match e.code() {
+            "internal" => UploadError::Internal(chain(&e)),
+            code => UploadError::Refused {
+                code,
+                message_vi: e.message_vi(),
+                message_en: e.message_en(),
+            },
+        })
     })
     .await
-    .map_err(|e| UploadError::Internal(e.to_string()))?;
-    result.map_err(|e: LibraryError| match e {
-        LibraryError::Analyse(a) => {
-            UploadError::Refused(chain(&a).replace(&path.display().to_string(), &shown))
-        }
-        LibraryError::Silent(_) => {
-            UploadError::Refused(format!("{shown} is silent: it has no audible sound"))
-        }
-        other => UploadError::Internal(chain(&other)),
-    })
+    .map_err(|e| UploadError::Internal(e.to_string()))?
 }
 
 /// An error and its sources, joined with ": ".

@@ -1,8 +1,11 @@
 //! The `clips` table: one row per uploaded recording, keyed by the SHA-256 of its file.
 //! It stores what ingest measured; it does not decode audio or touch the media directory.
 //!
-//! Clips are never deleted, only archived (hidden from the library), because playlists and
-//! the log refer to them. Archived clips still play in the playlists that hold them.
+//! Clips are archived (hidden from the library; they still play in the playlists that hold
+//! them) or deleted. Deleting is refused while a playlist holds the clip unless forced, which
+//! first takes it out of those playlists (bumping their versions). The broadcast log keeps
+//! each aired clip's title and hash in its own column, so reports survive a deletion; ids
+//! are never reused.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -29,6 +32,20 @@ pub struct NewClip {
     pub loudness: ClipLoudness,
     /// When the clip was added.
     pub created_at: DateTime<Utc>,
+}
+
+/// How [`Store::search_clips`] orders clips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClipSort {
+    /// Most recently added first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// By title, case-insensitive.
+    Title,
+    /// Longest first.
+    Longest,
 }
 
 /// The result of [`Store::insert_clip`].
@@ -124,6 +141,94 @@ impl Store {
             by_id(tx, id)
         })
     }
+}
+
+impl Store {
+    /// Clips whose title or original name contains `text` (case-insensitive, any script;
+    /// empty matches all), archived ones only if `archived`, in `sort` order.
+    pub fn search_clips(
+        &self,
+        text: &str,
+        sort: ClipSort,
+        archived: bool,
+    ) -> Result<Vec<Clip>, StoreError> {
+        let needle = text.trim().to_lowercase();
+        let mut clips: Vec<Clip> = self
+            .read(|tx| list(tx, archived))?
+            .into_iter()
+            .filter(|c| {
+                needle.is_empty()
+                    || c.title.to_lowercase().contains(&needle)
+                    || c.original_name.to_lowercase().contains(&needle)
+            })
+            .collect();
+        match sort {
+            ClipSort::Newest => clips.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.id))),
+            ClipSort::Oldest => clips.sort_by_key(|c| (c.created_at, c.id)),
+            ClipSort::Title => clips.sort_by_cached_key(|c| (c.title.to_lowercase(), c.id)),
+            ClipSort::Longest => {
+                clips.sort_by(|a, b| (b.duration_ms, a.id).cmp(&(a.duration_ms, b.id)))
+            }
+        }
+        Ok(clips)
+    }
+
+    /// Gives a clip a new title.
+    pub fn rename_clip(&self, id: ClipId, title: &str) -> Result<Clip, StoreError> {
+        let title = super::name(title, "clip title")?;
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE clips SET title = ?2 WHERE id = ?1",
+                params![id.0, title],
+            )?;
+            if n == 0 {
+                return Err(not_found(id));
+            }
+            by_id(tx, id)
+        })
+    }
+
+    /// Who uses the clip: each playlist holding it (by name), and each programme playing
+    /// one of those playlists. Empty when the clip can be deleted without force.
+    pub fn clip_users(&self, id: ClipId) -> Result<Vec<String>, StoreError> {
+        self.read(|tx| {
+            ensure_exists(tx, id)?;
+            users(tx, id)
+        })
+    }
+
+    /// Deletes the clip's row and returns what it was. Refused with `InUse` while a
+    /// playlist holds it, unless `force`, which removes it from every playlist first (each
+    /// changed playlist's version is bumped). The caller removes the media file.
+    pub fn delete_clip(&self, id: ClipId, force: bool) -> Result<Clip, StoreError> {
+        self.write(|tx| {
+            let clip = by_id(tx, id)?;
+            let users = users(tx, id)?;
+            if !users.is_empty() && !force {
+                return Err(StoreError::InUse {
+                    what: "clip",
+                    id: id.0,
+                    users,
+                });
+            }
+            super::playlists::remove_clip_everywhere(tx, id)?;
+            tx.execute("DELETE FROM clips WHERE id = ?1", [id.0])?;
+            Ok(clip)
+        })
+    }
+}
+
+fn users(tx: &Transaction<'_>, id: ClipId) -> Result<Vec<String>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT 'playlist \"' || p.name || '\"' FROM playlists p
+         WHERE p.id IN (SELECT playlist FROM playlist_items WHERE clip = ?1)
+         UNION ALL
+         SELECT 'programme \"' || g.name || '\"' FROM programmes g
+         WHERE g.deleted = 0
+           AND g.playlist IN (SELECT playlist FROM playlist_items WHERE clip = ?1)",
+    )?;
+    let rows = stmt.query_map([id.0], |row| row.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The columns read by [`from_row`], in order.

@@ -71,7 +71,7 @@ use crate::model::{LogId, OccurrenceKey, Playlist};
 
 pub use audit::AuditEntry;
 pub use campaigns::NewCampaign;
-pub use clips::{InsertedClip, NewClip};
+pub use clips::{ClipSort, InsertedClip, NewClip};
 pub use log::{LogEntryDraft, OccurrenceEnd, OccurrenceStart, PROVISIONAL_OUTCOME_DETAIL};
 pub use meta::LAST_SEEN_WALL_CLOCK;
 pub use programmes::NewProgramme;
@@ -172,6 +172,16 @@ pub enum StoreError {
     VersionConflict {
         /// The playlist as stored now.
         current: Box<Playlist>,
+    },
+    /// The row is still used by others (a clip by playlists, a playlist by programmes).
+    #[error("{what} {id} is used by {}; remove it from there first, or force", users.join(", "))]
+    InUse {
+        /// The kind of row: "clip", "playlist".
+        what: &'static str,
+        /// Its id.
+        id: i64,
+        /// Who uses it, by name, e.g. `playlist "Sáng"`.
+        users: Vec<String>,
     },
     /// The scheduled occurrence is already in the log and must not be played again.
     #[error(

@@ -4,6 +4,10 @@
 //! Every change bumps the version. A write names the version it was based on and fails
 //! with [`StoreError::VersionConflict`] (carrying the stored playlist) if someone else
 //! changed it meanwhile, so two staff editing at once never silently lose work.
+//! Single-item edits (insert, move, remove) follow the same rule. A playlist is deleted only
+//! when no programme row refers to it (deleted programmes too: the log refers to them).
+
+use std::time::Duration;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -99,6 +103,140 @@ impl Store {
             by_id(tx, id)
         })
     }
+}
+
+impl Store {
+    /// Inserts `clip` before `position` (`position` = length appends), at `expected_version`.
+    pub fn insert_playlist_item(
+        &self,
+        id: PlaylistId,
+        expected_version: i64,
+        position: usize,
+        clip: ClipId,
+    ) -> Result<Playlist, StoreError> {
+        self.edit_items(id, expected_version, |items| {
+            if position > items.len() {
+                return Err(bad_position(position, items.len() + 1));
+            }
+            items.insert(position, clip);
+            Ok(())
+        })
+    }
+
+    /// Moves the item at `from` so that it ends up at `to`, at `expected_version`.
+    pub fn move_playlist_item(
+        &self,
+        id: PlaylistId,
+        expected_version: i64,
+        from: usize,
+        to: usize,
+    ) -> Result<Playlist, StoreError> {
+        self.edit_items(id, expected_version, |items| {
+            if from >= items.len() || to >= items.len() {
+                return Err(bad_position(from.max(to), items.len()));
+            }
+            let clip = items.remove(from);
+            items.insert(to, clip);
+            Ok(())
+        })
+    }
+
+    /// Removes the item at `position`, at `expected_version`.
+    pub fn remove_playlist_item(
+        &self,
+        id: PlaylistId,
+        expected_version: i64,
+        position: usize,
+    ) -> Result<Playlist, StoreError> {
+        self.edit_items(id, expected_version, |items| {
+            if position >= items.len() {
+                return Err(bad_position(position, items.len()));
+            }
+            items.remove(position);
+            Ok(())
+        })
+    }
+
+    /// Deletes a playlist; refused with `InUse` while any programme refers to it.
+    pub fn delete_playlist(&self, id: PlaylistId) -> Result<(), StoreError> {
+        self.write(|tx| {
+            ensure_exists(tx, id)?;
+            let users = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT 'programme \"' || name || '\"' || CASE deleted WHEN 1
+                         THEN ' (deleted, kept for the log)' ELSE '' END
+                     FROM programmes WHERE playlist = ?1 ORDER BY id",
+                )?;
+                stmt.query_map([id.0], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            if !users.is_empty() {
+                return Err(StoreError::InUse {
+                    what: "playlist",
+                    id: id.0,
+                    users,
+                });
+            }
+            tx.execute("DELETE FROM playlists WHERE id = ?1", [id.0])?;
+            Ok(())
+        })
+    }
+
+    /// How long the playlist plays: the sum of its items' durations (repeats counted,
+    /// without gaps or chime).
+    pub fn playlist_duration(&self, id: PlaylistId) -> Result<Duration, StoreError> {
+        self.read(|tx| {
+            ensure_exists(tx, id)?;
+            let ms: i64 = tx.query_row(
+                "SELECT coalesce(sum(c.duration_ms), 0) FROM playlist_items i
+                 JOIN clips c ON c.id = i.clip WHERE i.playlist = ?1",
+                [id.0],
+                |row| row.get(0),
+            )?;
+            Ok(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+        })
+    }
+
+    /// Reads the items, lets `edit` change them, writes them back with a version bump.
+    fn edit_items(
+        &self,
+        id: PlaylistId,
+        expected_version: i64,
+        edit: impl FnOnce(&mut Vec<ClipId>) -> Result<(), StoreError>,
+    ) -> Result<Playlist, StoreError> {
+        self.write(|tx| {
+            bump_version(tx, id, expected_version)?;
+            let mut items = by_id(tx, id)?.items;
+            edit(&mut items)?;
+            tx.execute("DELETE FROM playlist_items WHERE playlist = ?1", [id.0])?;
+            write_items(tx, id, &items)?;
+            by_id(tx, id)
+        })
+    }
+}
+
+/// Takes `clip` out of every playlist that holds it, bumping each one's version.
+pub(super) fn remove_clip_everywhere(tx: &Transaction<'_>, clip: ClipId) -> Result<(), StoreError> {
+    let holders = {
+        let mut stmt =
+            tx.prepare_cached("SELECT DISTINCT playlist FROM playlist_items WHERE clip = ?1")?;
+        stmt.query_map([clip.0], |row| Ok(PlaylistId(row.get(0)?)))?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    for id in holders {
+        let mut playlist = by_id(tx, id)?;
+        playlist.items.retain(|c| *c != clip);
+        tx.execute("DELETE FROM playlist_items WHERE playlist = ?1", [id.0])?;
+        write_items(tx, id, &playlist.items)?;
+        bump_version(tx, id, playlist.version)?;
+    }
+    Ok(())
+}
+
+fn bad_position(position: usize, len: usize) -> StoreError {
+    StoreError::Invalid(format!(
+        "position {position} is outside the playlist (0..{len})"
+    ))
 }
 
 /// Fails with `NotFound` unless the playlist exists.

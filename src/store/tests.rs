@@ -2,6 +2,7 @@
 //! the submodules testing programmes, the log and crash safety.
 
 mod crash;
+mod library;
 mod log;
 mod programmes;
 
