@@ -53,6 +53,10 @@ pub struct LibraryConfig {
     pub analyse_timeout: Duration,
     /// Bytes that must stay free on the data disk besides an upload of the maximum size.
     pub keep_free_bytes: u64,
+    /// The `loa` binary that runs the analysis worker. Not a config-file key: `None` means
+    /// this very binary (the daemon or the CLI); an embedder whose process is not `loa`
+    /// (the in-process integration tests) sets it.
+    pub analyser_exe: Option<PathBuf>,
 }
 
 /// Station-wide settings.
@@ -476,6 +480,7 @@ impl Validator<'_> {
             max_clip_duration: duration,
             analyse_timeout: timeout,
             keep_free_bytes: megabytes(&raw.keep_free_mb, 0.0, 100_000.0)?,
+            analyser_exe: None,
         })
     }
 

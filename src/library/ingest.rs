@@ -57,7 +57,13 @@ impl IngestLimits {
             max_bytes: config.max_upload_bytes,
             max_duration: config.max_clip_duration,
             keep_free_bytes: config.keep_free_bytes,
-            analyser: Analyser::this_binary(config.analyse_timeout),
+            analyser: match &config.analyser_exe {
+                Some(exe) => Analyser::Child {
+                    exe: exe.clone(),
+                    timeout: config.analyse_timeout,
+                },
+                None => Analyser::this_binary(config.analyse_timeout),
+            },
         }
     }
 

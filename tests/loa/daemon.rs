@@ -70,7 +70,8 @@ fn station() -> Station {
             chime.display()
         ),
     );
-    let config = Config::load(&config_path).unwrap();
+    let mut config = Config::load(&config_path).unwrap();
+    config.library.analyser_exe = Some(env!("CARGO_BIN_EXE_loa").into());
     let store = Store::open(&config.station.data_dir.join("loa.db")).unwrap();
     let media = loa::library::media_dir(&config.station.data_dir);
     let mut ids = Vec::new();

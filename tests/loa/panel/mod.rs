@@ -107,7 +107,9 @@ impl Panel {
             dir.path(),
             &format!("{extra_config}[[tokens]]\nname = \"automation\"\ntoken = \"{TOKEN}\"\n"),
         );
-        let config = Config::load(&path).unwrap();
+        let mut config = Config::load(&path).unwrap();
+        // This test process is not `loa`: uploads are analysed by the real binary.
+        config.library.analyser_exe = Some(env!("CARGO_BIN_EXE_loa").into());
         let store = Store::open(&config.station.data_dir.join("loa.db")).unwrap();
         let (engine, inbox) = loa::engine::channel();
         let state = PanelState {
