@@ -11,4 +11,5 @@ if ! cargo deb --version >/dev/null 2>&1; then
   cargo install cargo-deb --locked --version "$CARGO_DEB_VERSION" >&2
 fi
 cargo deb --locked "$@" >&2
-ls -t target/debian/*.deb target/*/debian/*.deb 2>/dev/null | head -n 1
+# The newest package, native (target/debian) or cross-built (target/TRIPLE/debian).
+find target -maxdepth 3 -path '*/debian/*.deb' -printf '%T@ %p\n' | sort -rn | head -n 1 | cut -d' ' -f2-
