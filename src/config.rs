@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use chrono::NaiveTime;
 use chrono_tz::Tz;
-use serde::Deserialize;
 use toml::Spanned;
+
+use raw::{RawAmp, RawAudio, RawConfig, RawLibrary, RawSchedule};
 
 use crate::amp::RelaySpec;
 use crate::output::OutputSpec;
@@ -227,171 +228,6 @@ fn locate(text: &str, path: &Path, span: Range<usize>) -> Location {
         line,
         column,
     }
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct RawConfig {
-    station: RawStation,
-    audio: RawAudio,
-    schedule: RawSchedule,
-    amp: RawAmp,
-    panel: RawPanel,
-    tokens: Vec<RawToken>,
-    library: RawLibrary,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawLibrary {
-    max_upload_mb: Spanned<f64>,
-    max_clip_minutes: Spanned<f64>,
-    analyse_timeout_seconds: Spanned<f64>,
-    keep_free_mb: Spanned<f64>,
-}
-
-impl Default for RawLibrary {
-    fn default() -> Self {
-        RawLibrary {
-            max_upload_mb: unspanned(200.0),
-            max_clip_minutes: unspanned(60.0),
-            analyse_timeout_seconds: unspanned(300.0),
-            keep_free_mb: unspanned(50.0),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawStation {
-    name: String,
-    time_zone: Spanned<String>,
-    data_dir: PathBuf,
-    seed_demo: bool,
-    approval_required: bool,
-    min_free_mb: Spanned<u64>,
-}
-
-impl Default for RawStation {
-    fn default() -> Self {
-        RawStation {
-            name: "Đài truyền thanh".to_owned(),
-            time_zone: Spanned::new(0..0, "Asia/Ho_Chi_Minh".to_owned()),
-            data_dir: PathBuf::from("/var/lib/loa"),
-            seed_demo: false,
-            approval_required: false,
-            min_free_mb: unspanned(200),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawAudio {
-    output: Spanned<String>,
-    sample_rate: Spanned<u32>,
-    channels: Spanned<u16>,
-    target_lufs: Spanned<f64>,
-    true_peak_ceiling_dbtp: Spanned<f64>,
-    master_volume_db: Spanned<f64>,
-    gap_seconds: Spanned<f64>,
-    chime: Option<PathBuf>,
-}
-
-impl Default for RawAudio {
-    fn default() -> Self {
-        RawAudio {
-            output: unspanned("auto".to_owned()),
-            sample_rate: unspanned(48_000),
-            channels: unspanned(2),
-            target_lufs: unspanned(-16.0),
-            true_peak_ceiling_dbtp: unspanned(-1.0),
-            master_volume_db: unspanned(0.0),
-            gap_seconds: unspanned(1.5),
-            chime: Some(PathBuf::from("/usr/share/loa/media/chime.wav")),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawSchedule {
-    catch_up_minutes: Spanned<f64>,
-    warm_up_seconds: Spanned<f64>,
-    hold_seconds: Spanned<f64>,
-    earliest: Spanned<String>,
-    latest: Spanned<String>,
-    quiet_hours: Vec<Spanned<String>>,
-    max_session_minutes: Spanned<f64>,
-    require_clock_sync: bool,
-}
-
-impl Default for RawSchedule {
-    fn default() -> Self {
-        RawSchedule {
-            catch_up_minutes: unspanned(15.0),
-            warm_up_seconds: unspanned(3.0),
-            hold_seconds: unspanned(5.0),
-            earliest: unspanned("05:00".to_owned()),
-            latest: unspanned("21:30".to_owned()),
-            quiet_hours: Vec::new(),
-            max_session_minutes: unspanned(30.0),
-            require_clock_sync: true,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawAmp {
-    relay: Spanned<String>,
-    gpio_chip: PathBuf,
-    gpio_line: u32,
-    active_low: bool,
-    on_command: Option<Spanned<String>>,
-    off_command: Option<Spanned<String>>,
-    command_timeout_seconds: Spanned<f64>,
-    max_on_minutes: Spanned<f64>,
-}
-
-impl Default for RawAmp {
-    fn default() -> Self {
-        RawAmp {
-            relay: unspanned("none".to_owned()),
-            gpio_chip: PathBuf::from("/dev/gpiochip0"),
-            gpio_line: 17,
-            active_low: true,
-            on_command: None,
-            off_command: None,
-            command_timeout_seconds: unspanned(5.0),
-            max_on_minutes: unspanned(60.0),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawPanel {
-    listen: Spanned<String>,
-}
-
-impl Default for RawPanel {
-    fn default() -> Self {
-        RawPanel {
-            listen: unspanned("127.0.0.1:8080".to_owned()),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawToken {
-    name: String,
-    token: Spanned<String>,
-}
-
-fn unspanned<T>(value: T) -> Spanned<T> {
-    Spanned::new(0..0, value)
 }
 
 /// Turns raw values into real types, reporting positions.
@@ -635,5 +471,6 @@ fn parse_clock_time(s: &str) -> Result<NaiveTime, String> {
         .map_err(|_| format!("time {s:?} must look like \"05:30\""))
 }
 
+mod raw;
 #[cfg(test)]
 mod tests;
