@@ -282,6 +282,11 @@ pub fn media(store: Option<&Store>, data_dir: &Path) -> Check {
 /// The output device, as opened by the caller: its name, or why it failed.
 pub fn output(opened: Result<String, String>) -> Check {
     match opened {
+        Ok(name) if name == crate::output::AUTO_FALLBACK_NAME => Check::warn(
+            "output",
+            "no sound card opened: output auto fell back to null, nothing is heard",
+            "plug in or enable the sound card, then run `loa devices` and set [audio] output",
+        ),
         Ok(name) => Check::ok("output", name),
         Err(e) => Check::problem(
             "output",

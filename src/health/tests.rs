@@ -223,3 +223,15 @@ fn a_daemon_report_is_degraded_by_a_missing_output_and_an_unsynchronised_clock()
             .contains("timedatectl")
     );
 }
+
+#[test]
+fn audio_going_nowhere_behind_auto_is_a_warning_not_ok() {
+    let fallback = output(Ok(crate::output::AUTO_FALLBACK_NAME.to_owned()));
+    assert_eq!(fallback.level, Level::Warn, "{fallback:?}");
+    assert!(fallback.detail.contains("nothing is heard"), "{fallback:?}");
+    assert_eq!(output(Ok("alsa:default".to_owned())).level, Level::Ok);
+    assert_eq!(
+        output(Err("no such device".to_owned())).level,
+        Level::Problem
+    );
+}

@@ -76,6 +76,10 @@ pub trait Output: Send {
     }
 }
 
+/// The name `auto` reports when no ALSA device opened and audio goes nowhere; health
+/// checks recognise it.
+pub const AUTO_FALLBACK_NAME: &str = "null (auto fallback)";
+
 /// Which output to open, as written in the config (`alsa:DEVICE`, `wav:PATH`, `null`, `auto`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputSpec {
@@ -285,7 +289,7 @@ impl OutputSpec {
                         "output auto: alsa default device unavailable, falling back to null; \
                          nothing will be heard"
                     );
-                    Ok(Box::new(NullOutput::named(format, "null (auto fallback)")))
+                    Ok(Box::new(NullOutput::named(format, AUTO_FALLBACK_NAME)))
                 }
             },
         }
