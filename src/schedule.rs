@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::model::{Campaign, CampaignId, DateRange, OccurrenceKey, Priority, Programme};
@@ -242,24 +242,6 @@ pub fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
 /// The local date of instant `t` in `tz`.
 pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     t.with_timezone(&tz).date_naive()
-}
-
-/// Whether `d` is inside the inclusive range.
-pub fn in_range(d: NaiveDate, r: &DateRange) -> bool {
-    r.start <= d && d <= r.end
-}
-
-/// Vietnamese weekday name for local dates (used in plain-language schedule text).
-pub fn weekday_vi(d: NaiveDate) -> &'static str {
-    match d.weekday().num_days_from_monday() {
-        0 => "Thứ Hai",
-        1 => "Thứ Ba",
-        2 => "Thứ Tư",
-        3 => "Thứ Năm",
-        4 => "Thứ Sáu",
-        5 => "Thứ Bảy",
-        _ => "Chủ Nhật",
-    }
 }
 
 #[cfg(test)]

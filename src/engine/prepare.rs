@@ -157,16 +157,6 @@ impl ClipCache {
             .retain(|id, s| matches!(s, Slot::Pending) || keep.contains(id));
     }
 
-    /// How many clips are held or being decoded.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-
     fn lock(&self) -> MutexGuard<'_, HashMap<ClipId, Slot>> {
         self.shared.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
