@@ -49,6 +49,20 @@ pub struct OnAirRecord {
     pub first_sample: Option<DateTime<Utc>>,
     /// When it was asked to start.
     pub requested_at: DateTime<Utc>,
+    /// How long it plays in all (chimes, clips, gaps, pauses), as laid out.
+    pub length: Duration,
+    /// The playlist's name.
+    pub playlist_name: String,
+}
+
+/// A broadcast laid out by `build`: the player's items, the clips in play order with the
+/// item index of each, how long it plays, and the playlist's name.
+struct Built {
+    broadcast: Broadcast,
+    clips: Vec<PlayedClip>,
+    clip_items: Vec<usize>,
+    length: Duration,
+    playlist_name: String,
 }
 
 /// The engine's effects on store, player and amplifier.
@@ -99,10 +113,7 @@ impl RealEffects {
     }
 
     /// Decodes the playlist's clips (cached) and lays out the broadcast.
-    fn build(
-        &mut self,
-        job: &Job,
-    ) -> Result<(Broadcast, Vec<PlayedClip>, Vec<usize>, Duration), String> {
+    fn build(&mut self, job: &Job) -> Result<Built, String> {
         let playlist = self
             .store
             .playlist(job.playlist)
@@ -173,16 +184,17 @@ impl RealEffects {
         let samples: usize = items.iter().map(|i| i.pcm.len()).sum();
         let gaps = clip_items.len().saturating_sub(1) as u32;
         let length = self.audio.format.duration_of(samples) + self.audio.gap * gaps;
-        Ok((
-            Broadcast {
+        Ok(Built {
+            broadcast: Broadcast {
                 id: BroadcastId(id),
                 items,
                 gap: self.audio.gap,
             },
-            played,
+            clips: played,
             clip_items,
             length,
-        ))
+            playlist_name: playlist.name,
+        })
     }
 
     fn note_error(&mut self, what: &str, e: impl std::fmt::Display) {
@@ -199,6 +211,14 @@ impl OnAirRecord {
             .iter()
             .filter(|&&i| i < self.items_started)
             .count()
+    }
+
+    /// The title of the clip on air now (the last one handed to the output), if any.
+    pub fn current_clip(&self) -> Option<&str> {
+        self.clips_aired()
+            .checked_sub(1)
+            .and_then(|i| self.clips.get(i))
+            .map(|c| c.title.as_str())
     }
 }
 
@@ -244,7 +264,13 @@ impl Effects for RealEffects {
     fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, String> {
         self.reserved
             .retain(|(p, at, _)| !(*p == job.playlist && *at == job.scheduled_at) && *at > now);
-        let (broadcast, clips, clip_items, length) = self.build(job)?;
+        let Built {
+            broadcast,
+            clips,
+            clip_items,
+            length,
+            playlist_name,
+        } = self.build(job)?;
         if !self.amp.is_on() {
             // The core thinks the relay is on; the watchdog or a failed switch may have
             // left it off. Try again rather than play into a dead amplifier.
@@ -273,6 +299,8 @@ impl Effects for RealEffects {
             items_started: 0,
             first_sample: None,
             requested_at: now,
+            length,
+            playlist_name,
         });
         self.player.play(broadcast).map_err(|e| e.to_string())?;
         tracing::info!(scheduled = %job.scheduled_at, playlist = %job.playlist, "broadcast starting");

@@ -76,6 +76,38 @@ pub struct OnAirStatus {
     pub playlist: i64,
     /// Its priority.
     pub priority: crate::model::Priority,
+    /// The programme it is an occurrence of (`None` for a manual broadcast).
+    pub programme: Option<i64>,
+    /// The playlist's name (empty until the player has it).
+    pub playlist_name: String,
+    /// When it began: the first sample, or the request until the player reports it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// How long it plays in all (chimes, clips, gaps), in milliseconds.
+    pub length_ms: Option<u64>,
+    /// Milliseconds since `started_at` when the snapshot was taken (see
+    /// [`EngineStatus::as_of`]), at most `length_ms`.
+    pub elapsed_ms: Option<u64>,
+    /// The clip on air, counting from 1 (0 while the opening chime plays).
+    pub clip: usize,
+    /// How many clips it plays (repeats included).
+    pub clips: usize,
+    /// The title of the clip on air.
+    pub clip_title: Option<String>,
+}
+
+impl EngineStatus {
+    /// The snapshot with the on-air elapsed time brought up to `now` (the snapshot is
+    /// published when something changes, not every second).
+    #[must_use]
+    pub fn as_of(mut self, now: DateTime<Utc>) -> EngineStatus {
+        if let Some(air) = &mut self.on_air {
+            air.elapsed_ms = air.started_at.map(|t| {
+                let ms = u64::try_from((now - t).num_milliseconds()).unwrap_or(0);
+                air.length_ms.map_or(ms, |len| ms.min(len))
+            });
+        }
+        self
+    }
 }
 
 /// The timing and rules the engine runs with.
@@ -211,15 +243,11 @@ pub async fn run(
         status.relay_on = core.relay_is_on();
         status.one_shots_waiting = core.pending_one_shots().len();
         status.clock_synchronised = synced;
-        status.on_air = core.on_air().map(|j| OnAirStatus {
-            scheduled_at: j.scheduled_at,
-            playlist: j.playlist.0,
-            priority: j.priority,
-        });
+        status.on_air = core.on_air().map(|j| on_air_status(j, fx.on_air.as_ref()));
         status.last_error.clone_from(&fx.last_error);
         status.next_occurrence = station.next_instant(now.max(core.checked_until().unwrap_or(now)));
         status.heartbeat = Some(Instant::now());
-        inbox.status.send_replace(status.clone());
+        inbox.status.send_replace(status.clone().as_of(now));
 
         let wake = core
             .next_wake(now, &station)
@@ -308,6 +336,26 @@ pub async fn run(
         tracing::error!(error = %e, "relay did not switch off at shutdown");
     }
     Ok(())
+}
+
+/// The status of the job on air, with its progress from the effects' record.
+fn on_air_status(job: &core::Job, record: Option<&effects::OnAirRecord>) -> OnAirStatus {
+    OnAirStatus {
+        scheduled_at: job.scheduled_at,
+        playlist: job.playlist.0,
+        priority: job.priority,
+        programme: match job.origin {
+            crate::model::Origin::Scheduled { programme } => Some(programme.0),
+            crate::model::Origin::Manual { .. } => None,
+        },
+        playlist_name: record.map_or_else(String::new, |r| r.playlist_name.clone()),
+        started_at: record.map(|r| r.first_sample.unwrap_or(r.requested_at)),
+        length_ms: record.map(|r| u64::try_from(r.length.as_millis()).unwrap_or(u64::MAX)),
+        elapsed_ms: None,
+        clip: record.map_or(0, effects::OnAirRecord::clips_aired),
+        clips: record.map_or(0, |r| r.clips.len()),
+        clip_title: record.and_then(|r| r.current_clip().map(str::to_owned)),
+    }
 }
 
 /// Converts a monotonic instant from the player into wall-clock time.

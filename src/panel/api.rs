@@ -166,7 +166,7 @@ pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoRespons
 
 /// `GET /api/status`: the engine's snapshot.
 pub(super) async fn status(State(state): State<PanelState>, _: ApiUser) -> impl IntoResponse {
-    Json(state.engine.status())
+    Json(state.engine.status().as_of(state.clock.now()))
 }
 
 /// `GET /api/schedule?from=&to=`: occurrences with verdicts (default: the next 7 days).

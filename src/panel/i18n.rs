@@ -302,7 +302,175 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("day4", "T5", "Thu"),
     ("day5", "T6", "Fri"),
     ("day6", "T7", "Sat"),
+    // ---- Dashboard progress and health alerts, programme rule warnings, users page. ----
+    ("clip n of m", "Bản tin", "Clip"),
+    ("chime playing", "Đang phát nhạc hiệu", "Chime playing"),
+    ("manual broadcast", "Phát thủ công", "Manual broadcast"),
+    (
+        "system problems",
+        "Tình trạng hệ thống cần xử lý",
+        "System problems",
+    ),
+    ("how to fix", "Cách khắc phục", "How to fix"),
+    (
+        "check config",
+        "Tệp cấu hình có vấn đề",
+        "The config file has a problem",
+    ),
+    (
+        "check config fix",
+        "Chạy loa check để xem dòng sai rồi sửa tệp cấu hình",
+        "Run loa check to see the wrong line and fix the config file",
+    ),
+    (
+        "check database",
+        "Cơ sở dữ liệu bị lỗi",
+        "The database is damaged",
+    ),
+    (
+        "check database fix",
+        "Dừng loa, khôi phục bản sao lưu gần nhất bằng loa import, rồi khởi động lại",
+        "Stop loa, restore the last backup with loa import, start loa",
+    ),
+    (
+        "check media",
+        "Thiếu tệp âm thanh của một số bản tin",
+        "Some clips' audio files are missing",
+    ),
+    (
+        "check media fix",
+        "Khôi phục thư mục media từ bản sao lưu (loa import) hoặc tải các bản tin lên lại",
+        "Restore the media directory from a backup (loa import) or upload the clips again",
+    ),
+    (
+        "check output",
+        "Không có thiết bị âm thanh: loa không phát ra tiếng",
+        "No output device: nothing is heard",
+    ),
+    (
+        "check output fix",
+        "Cắm hoặc bật card âm thanh, chạy loa devices rồi đặt [audio] output theo tên được liệt kê",
+        "Plug in or enable the sound card, run loa devices and set [audio] output to a listed name",
+    ),
+    (
+        "check relay",
+        "Rơ-le âm ly không điều khiển được",
+        "The amplifier relay cannot be switched",
+    ),
+    (
+        "check relay fix",
+        "Kiểm tra mục [amp] trong cấu hình (chân GPIO, người dùng loa trong nhóm gpio)",
+        "Check [amp] in the config (GPIO line, the loa user in group gpio)",
+    ),
+    (
+        "check clock",
+        "Đồng hồ chưa đồng bộ: các chương trình theo lịch đang chờ",
+        "Clock not synchronised: scheduled broadcasts are waiting",
+    ),
+    (
+        "check clock fix",
+        "Bật NTP (sudo timedatectl set-ntp true) và kiểm tra kết nối mạng",
+        "Enable NTP (sudo timedatectl set-ntp true) and check network access",
+    ),
+    ("check disk", "Thẻ nhớ sắp đầy", "The disk is nearly full"),
+    (
+        "check disk full",
+        "Thẻ nhớ đã đầy: không nhận tải lên bản tin mới",
+        "The disk is full: uploads are refused",
+    ),
+    (
+        "check disk fix",
+        "Xoá các bản tin không dùng nữa, bản sao lưu hoặc nhật ký cũ",
+        "Delete unused clips, old backups or logs",
+    ),
+    (
+        "check last_broadcast",
+        "Chương trình theo lịch gần nhất không phát được",
+        "The last scheduled broadcast did not go out",
+    ),
+    (
+        "check last_broadcast fix",
+        "Giữ máy luôn có điện và đồng hồ đồng bộ; xem nhật ký bằng journalctl -u loa",
+        "Keep the box powered and its clock synchronised; see journalctl -u loa",
+    ),
+    (
+        "check other",
+        "Kiểm tra hệ thống báo lỗi",
+        "A health check failed",
+    ),
+    (
+        "check other fix",
+        "Xem nhật ký bằng journalctl -u loa",
+        "See the daemon's log (journalctl -u loa)",
+    ),
+    ("would air", "sẽ phát", "airs"),
+    ("would skip", "sẽ bị bỏ qua", "skipped"),
+    ("would break", "phát dù vi phạm", "airs breaking"),
+    (
+        "skip warning",
+        "Một số lần phát ở trên sẽ bị bỏ qua theo quy định của đài. Bấm nút lần nữa để vẫn lưu.",
+        "Some of the times above would be skipped by the station's rules. Press the button again to save anyway.",
+    ),
+    ("save anyway", "Vẫn lưu", "Save anyway"),
+    ("users", "Người dùng", "Users"),
+    ("new user", "Thêm người dùng", "New user"),
+    ("new password", "Mật khẩu mới", "New password"),
+    ("change role", "Đổi vai trò", "Change role"),
+    ("reset password", "Đặt lại mật khẩu", "Reset password"),
+    ("remove user", "Xoá người dùng", "Remove user"),
+    ("created", "Ngày tạo", "Created"),
+    ("role viewer", "Chỉ xem", "Viewer"),
+    ("role editor", "Biên tập", "Editor"),
+    ("role approver", "Duyệt nội dung", "Approver"),
+    ("role admin", "Quản trị", "Administrator"),
+    ("you", "bạn", "you"),
+    ("saved", "Đã lưu", "Saved"),
+    (
+        "user exists",
+        "Tên đăng nhập này đã có; hãy dùng Đặt lại mật khẩu",
+        "This user name exists; use Reset password",
+    ),
+    (
+        "admins only",
+        "Trang này chỉ dành cho quản trị viên.",
+        "This page is for administrators only.",
+    ),
+    ("forbidden", "Không có quyền", "Forbidden"),
 ];
+
+/// The headline and fix, for staff, of a health check that is not OK (the check's own
+/// detail and fix, in English for technicians, are shown beside them).
+pub fn check_words(lang: Lang, check: &str, problem: bool) -> (&'static str, &'static str) {
+    let t = |k| lang.t(k);
+    match check {
+        "config" => (t("check config"), t("check config fix")),
+        "database" => (t("check database"), t("check database fix")),
+        "media" => (t("check media"), t("check media fix")),
+        "output" => (t("check output"), t("check output fix")),
+        "relay" => (t("check relay"), t("check relay fix")),
+        "clock" => (t("check clock"), t("check clock fix")),
+        "disk" if problem => (t("check disk full"), t("check disk fix")),
+        "disk" => (t("check disk"), t("check disk fix")),
+        "last_broadcast" => (t("check last_broadcast"), t("check last_broadcast fix")),
+        _ => (t("check other"), t("check other fix")),
+    }
+}
+
+/// A station rule as `schedule` names it ("quiet hours 21:00-05:00", …) in this language.
+pub fn rule_words(lang: Lang, rule: &str) -> String {
+    if lang == Lang::En {
+        return rule.to_owned();
+    }
+    const VI: &[(&str, &str)] = &[
+        ("before earliest broadcast time", "trước giờ phát sớm nhất"),
+        ("after latest broadcast time", "sau giờ phát muộn nhất"),
+        ("quiet hours", "giờ yên tĩnh"),
+        ("awaiting approval", "chờ duyệt"),
+    ];
+    VI.iter()
+        .find_map(|(en, vi)| rule.strip_prefix(en).map(|rest| format!("{vi}{rest}")))
+        .unwrap_or_else(|| rule.to_owned())
+}
 
 #[cfg(test)]
 mod tests {
@@ -319,6 +487,50 @@ mod tests {
         }
         assert_eq!(Lang::Vi.t("on air"), "Đang phát");
         assert_eq!(Lang::En.t("on air"), "On air");
+    }
+
+    #[test]
+    fn every_rule_schedule_names_is_translated() {
+        use crate::schedule::{QuietHours, StationRules};
+        use chrono::NaiveTime;
+        let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let rules = StationRules {
+            earliest: hm(5, 0),
+            latest: hm(21, 0),
+            quiet_hours: vec![QuietHours {
+                from: hm(11, 30),
+                to: hm(13, 30),
+            }],
+            max_session: std::time::Duration::from_secs(1800),
+        };
+        for t in [hm(4, 30), hm(22, 0), hm(12, 0)] {
+            let rule = rules.violation(t).unwrap();
+            let vi = rule_words(Lang::Vi, &rule);
+            assert!(!vi.contains(&rule[..5]), "{rule} → {vi}");
+            assert_eq!(rule_words(Lang::En, &rule), rule);
+        }
+        assert_eq!(
+            rule_words(Lang::Vi, "quiet hours 11:30-13:30"),
+            "giờ yên tĩnh 11:30-13:30"
+        );
+        assert_eq!(rule_words(Lang::Vi, "awaiting approval"), "chờ duyệt");
+        for name in [
+            "config",
+            "database",
+            "media",
+            "output",
+            "relay",
+            "clock",
+            "disk",
+            "last_broadcast",
+        ] {
+            let (h, f) = check_words(Lang::Vi, name, true);
+            assert_ne!(h, Lang::Vi.t("check other"), "{name}");
+            assert!(
+                !h.starts_with("check ") && !f.starts_with("check "),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -17,10 +17,13 @@ mod i18n;
 mod login;
 mod openapi;
 mod pages;
+mod pages_dashboard;
 mod pages_library;
 mod pages_ops;
 mod pages_schedule;
+mod pages_users;
 mod playlist_api;
+mod preview_api;
 mod programme_api;
 mod report_api;
 mod static_files;
@@ -154,7 +157,7 @@ impl IntoResponse for ApiError {
 pub fn router(state: PanelState) -> Router {
     let limiter: auth::Limiter = Arc::new(auth::LoginLimiter::default());
     Router::new()
-        .route("/", get(pages::dashboard))
+        .route("/", get(pages_dashboard::dashboard))
         .route("/login", get(login::page_get).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/setup", get(login::setup_page).post(login::setup_submit))
@@ -172,6 +175,7 @@ pub fn router(state: PanelState) -> Router {
         .merge(clips_api::routes())
         .merge(playlist_api::routes())
         .merge(programme_api::routes())
+        .merge(preview_api::routes())
         .merge(report_api::routes())
         .fallback(|| async { ApiError::not_found("no such page or API route") })
         .layer(axum::middleware::from_fn_with_state(

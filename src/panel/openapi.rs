@@ -296,6 +296,24 @@ const OPS: &[Op] = &[
         "viewer",
         N,
         &[400],
+    ), // ---- Users page and programme form additions. ----
+    op(
+        "patch",
+        "/api/users/{id}",
+        "Change a user's role, reset their password, or both (ends their sessions; not your own role)",
+        "admin",
+        J("{role?: viewer|editor|approver|admin, password?}"),
+        &[404, 409, 422],
+    ),
+    op(
+        "get",
+        "/api/programmes/preview",
+        "Next firings (query expr, count 1-100, priority) of a programme being written, each with \
+         the station rules' verdict: {times: [{at, verdict: air|air_breaking_rule|skip, rule, \
+         reason}], skipped}",
+        "viewer",
+        N,
+        &[400, 422],
     ),
 ];
 

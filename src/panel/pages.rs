@@ -1,20 +1,18 @@
 //! Server-rendered HTML: the page frame (navigation, language switch, CSRF meta tag, the
-//! embedded CSS and JS files), the dashboard, and the page routes of the other areas
-//! (`pages_library`, `pages_schedule`, `pages_ops`). Vietnamese by default, `?lang=en`
+//! embedded CSS and JS files) and the page routes of the areas (`pages_dashboard`,
+//! `pages_library`, `pages_schedule`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
 //! switches. No inline script or style: the CSP forbids both.
 
 use std::fmt::Write;
 
 use axum::Router;
-use axum::extract::State;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
 
 use super::PanelState;
-use super::api::schedule_items;
-use super::auth::{PageUser, Principal};
+use super::auth::Principal;
 use super::i18n::Lang;
-use super::{pages_library, pages_ops, pages_schedule};
+use super::{pages_library, pages_ops, pages_schedule, pages_users};
 
 /// The page routes other than the dashboard and login.
 pub(super) fn routes() -> Router<PanelState> {
@@ -22,6 +20,7 @@ pub(super) fn routes() -> Router<PanelState> {
         .merge(pages_library::routes())
         .merge(pages_schedule::routes())
         .merge(pages_ops::routes())
+        .merge(pages_users::routes())
 }
 
 /// The navigation: (path, word key).
@@ -81,6 +80,14 @@ pub(super) fn page(
             };
             let _ = write!(out, "<a href=\"{path}\"{class}>{}</a>", lang.t(key));
         }
+        if user.is_some_and(|u| u.role >= crate::store::Role::Admin) {
+            let class = if here == "/users" {
+                " class=\"here\" aria-current=\"page\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<a href=\"/users\"{class}>{}</a>", lang.t("users"));
+        }
         out.push_str("</nav>");
     }
     let _ = write!(out, "<main>{body}</main></body></html>");
@@ -124,168 +131,6 @@ pub(super) fn local(state: &PanelState, t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// `GET /`: the dashboard.
-pub(super) async fn dashboard(
-    State(state): State<PanelState>,
-    PageUser(user): PageUser,
-    lang: Lang,
-) -> Html<String> {
-    let tz = state.config.station.time_zone;
-    let status = state.engine.status();
-    let now = state.clock.now();
-    let mut body = String::new();
-    let on_air = match &status.on_air {
-        Some(a) => {
-            let name = state
-                .store
-                .playlist(crate::model::PlaylistId(a.playlist))
-                .map_or_else(|_| format!("#{}", a.playlist), |p| p.name);
-            format!("{} ({})", esc(&name), local(&state, a.scheduled_at))
-        }
-        None => lang.t("nothing on air").to_owned(),
-    };
-    let disk = disk_free_mb(&state.config.station.data_dir).map_or_else(
-        || "?".to_owned(),
-        |mb| format!("{:.1} GB", mb as f64 / 1024.0),
-    );
-    let _ = write!(
-        body,
-        "<section class=\"cards\">\
-         <div class=\"card{}\"><h2>{}</h2><p>{on_air}</p></div>\
-         <div class=\"card\"><h2>{}</h2><p>{}</p></div>\
-         <div class=\"card{}\"><h2>{}</h2><p>{}</p></div>\
-         <div class=\"card{}\"><h2>{}</h2><p>{}</p></div>\
-         <div class=\"card\"><h2>{}</h2><p>{disk}</p></div></section>",
-        if status.on_air.is_some() { " ok" } else { "" },
-        lang.t("on air"),
-        lang.t("relay"),
-        if status.relay_on {
-            lang.t("on")
-        } else {
-            lang.t("off")
-        },
-        if status.clock_synchronised {
-            ""
-        } else {
-            " alert"
-        },
-        lang.t("clock"),
-        if status.clock_synchronised {
-            lang.t("synced")
-        } else {
-            lang.t("not synced")
-        },
-        if status.output_ok { "" } else { " alert" },
-        lang.t("output"),
-        esc(&status.output),
-        lang.t("disk"),
-    );
-    let recent = state
-        .store
-        .log_between(
-            now - chrono::Duration::days(7),
-            now + chrono::Duration::seconds(1),
-        )
-        .unwrap_or_default();
-    let mut alerts: Vec<String> = Vec::new();
-    if let Some(e) = &status.last_error {
-        alerts.push(format!("{}: {}", lang.t("problem"), esc(e)));
-    }
-    for row in recent.iter().filter(|r| {
-        matches!(r.outcome.code(), "missed" | "failed")
-            && r.scheduled_at > now - chrono::Duration::days(1)
-    }) {
-        alerts.push(format!(
-            "{} {}: {}",
-            local(&state, row.scheduled_at),
-            lang.outcome(row.outcome.code()),
-            esc(row.outcome.detail())
-        ));
-    }
-    if !alerts.is_empty() {
-        let _ = write!(body, "<h2>{}</h2>", lang.t("alerts"));
-        for a in alerts {
-            let _ = write!(body, "<p class=\"alert\">{a}</p>");
-        }
-    }
-    let end_of_day = now
-        .with_timezone(&tz)
-        .date_naive()
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|d| d.and_local_timezone(tz).earliest())
-        .map_or(now + chrono::Duration::days(1), |d| d.to_utc());
-    let _ = write!(
-        body,
-        "<h2>{}</h2><div class=\"scroll\"><table>",
-        lang.t("today")
-    );
-    let items = schedule_items(&state, now, end_of_day).unwrap_or_default();
-    if items.is_empty() {
-        let _ = write!(body, "<tr><td>{}</td></tr>", lang.t("none"));
-    }
-    for item in items.iter().take(50) {
-        let note = match (item.verdict, &item.rule) {
-            ("skip", Some(r)) => {
-                format!(
-                    "<span class=\"skip\">{}: {}</span>",
-                    lang.t("skipped"),
-                    esc(r)
-                )
-            }
-            ("air_breaking_rule", Some(r)) => {
-                format!(
-                    "<span class=\"skip\">{}: {}</span>",
-                    lang.t("breaks"),
-                    esc(r)
-                )
-            }
-            _ => String::new(),
-        };
-        let at = item.at.get(11..16).unwrap_or(&item.at);
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{note}</td></tr>",
-            esc(at),
-            esc(&item.name)
-        );
-    }
-    let _ = write!(
-        body,
-        "</table></div><h2>{}</h2><div class=\"scroll\"><table>",
-        lang.t("recent")
-    );
-    if recent.is_empty() {
-        let _ = write!(body, "<tr><td>{}</td></tr>", lang.t("none"));
-    }
-    for row in recent.iter().rev().take(20) {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            local(&state, row.scheduled_at),
-            lang.outcome(row.outcome.code()),
-            esc(row.outcome.detail())
-        );
-    }
-    body.push_str("</table></div>");
-    page(lang, Some(&user), lang.t("dashboard"), "/", &body)
-}
-
-/// Free space on the data directory's file system, in MiB.
-pub(super) fn disk_free_mb(dir: &std::path::Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs writes into the zeroed struct we own; the path is NUL-terminated.
-    let stat = unsafe {
-        let mut s: libc::statvfs = std::mem::zeroed();
-        if libc::statvfs(path.as_ptr(), &mut s) != 0 {
-            return None;
-        }
-        s
-    };
-    Some((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64) / (1024 * 1024))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +142,5 @@ mod tests {
             "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
         );
         assert_eq!(mmss(61_400), "1:01");
-        assert!(disk_free_mb(std::path::Path::new("/")).is_some());
     }
 }

@@ -1,6 +1,7 @@
 //! Programme, campaign and schedule pages: the programme list and form with the schedule
 //! helper (presets, weekday picker, raw cron; `static/app.js` previews the next ten times
-//! through `/api/cron/preview`), campaigns, and the week calendar with skipped occurrences
+//! with the station rules' verdict through `/api/programmes/preview` and asks for a second
+//! press before saving times the rules would skip), campaigns, and the week calendar with skipped occurrences
 //! and their reasons.
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 use super::api::schedule_items;
 use super::auth::PageUser;
 use super::body::Path;
-use super::i18n::Lang;
+use super::i18n::{Lang, rule_words};
 use super::pages::{csrf_field, esc, page};
 use super::{ApiError, PanelState, audit};
 use crate::cron::CronExpr;
@@ -175,12 +176,19 @@ fn programme_form(
         "</div><label for=\"times\">{times}</label><input id=\"times\" value=\"06:00, 17:00\" inputmode=\"numeric\">\
          <label for=\"cron\">{cron}</label><input id=\"cron\" name=\"cron\" value=\"0 6,17 * * *\" required autocomplete=\"off\">\
          <p id=\"cron-problem\" class=\"skip\" role=\"status\"></p>\
-         <p class=\"muted\">{next}:</p><ol id=\"preview\" class=\"preview\"></ol></fieldset>\
+         <p class=\"muted\">{next}:</p><ol id=\"preview\" class=\"preview\" data-air=\"{air}\" \
+         data-skip=\"{skip}\" data-breaks=\"{breaks}\"></ol></fieldset>\
          <label for=\"pr-priority\">{priority}</label><select id=\"pr-priority\" name=\"priority\">\
          <option value=\"normal\">{normal}</option><option value=\"priority\">{high}</option></select>\
          <label for=\"pr-repeat\">{repeat}</label><input id=\"pr-repeat\" name=\"repeat\" type=\"number\" min=\"1\" max=\"20\" value=\"1\">\
          <label><input type=\"checkbox\" name=\"chime\" value=\"on\" checked> {chime}</label>\
+         <p id=\"rule-warning\" class=\"warn\" role=\"alert\" data-again=\"{again}\" hidden>{warning}</p>\
          <p><button type=\"submit\">{save}</button></p></form>",
+        air = lang.t("would air"),
+        skip = lang.t("would skip"),
+        breaks = lang.t("would break"),
+        warning = lang.t("skip warning"),
+        again = lang.t("save anyway"),
         times = lang.t("times"),
         cron = lang.t("cron"),
         next = lang.t("next ten"),
@@ -406,10 +414,14 @@ async fn week(
         let prefix = date.format("%Y-%m-%d").to_string();
         for item in items.iter().filter(|i| i.at.starts_with(&prefix)) {
             let (class, note) = match (item.verdict, &item.rule) {
-                ("skip", Some(r)) => (" skip", format!("<br>{}: {}", lang.t("skipped"), esc(r))),
-                ("air_breaking_rule", Some(r)) => {
-                    (" breaks", format!("<br>{}: {}", lang.t("breaks"), esc(r)))
-                }
+                ("skip", Some(r)) => (
+                    " skip",
+                    format!("<br>{}: {}", lang.t("skipped"), esc(&rule_words(lang, r))),
+                ),
+                ("air_breaking_rule", Some(r)) => (
+                    " breaks",
+                    format!("<br>{}: {}", lang.t("breaks"), esc(&rule_words(lang, r))),
+                ),
                 _ => ("", String::new()),
             };
             let _ = write!(

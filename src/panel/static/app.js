@@ -235,22 +235,62 @@
       timer = setTimeout(() => {
         const expr = cron.value.trim();
         if (!expr) return;
-        fetch('/api/cron/preview?count=10&expr=' + encodeURIComponent(expr), { credentials: 'same-origin' })
+        const priority = $('#pr-priority') ? $('#pr-priority').value : 'normal';
+        fetch('/api/programmes/preview?count=10&priority=' + priority + '&expr=' + encodeURIComponent(expr),
+          { credentials: 'same-origin' })
           .then((r) => r.json().then((j) => ({ status: r.status, body: j })))
           .then((r) => {
             preview.innerHTML = '';
+            skipped = 0;
             if (r.status !== 200) {
               problem.textContent = (r.body.error && r.body.error.message) || 'HTTP ' + r.status;
+              warn();
               return;
             }
             problem.textContent = '';
-            r.body.forEach((t) => {
+            r.body.times.forEach((t) => {
               const li = document.createElement('li');
-              li.textContent = say(t);
+              const when = document.createElement('span');
+              when.className = 'when';
+              when.textContent = say(t.at);
+              const verdict = document.createElement('span');
+              verdict.className = 'verdict ' + t.verdict;
+              verdict.textContent = t.verdict === 'air' ? preview.dataset.air
+                : (t.verdict === 'skip' ? preview.dataset.skip : preview.dataset.breaks) + ': ' + t.reason;
+              li.append(when, ' ', verdict);
+              if (t.verdict === 'skip') li.className = 'skip';
               preview.append(li);
             });
+            skipped = r.body.skipped;
+            warn();
           });
       }, 250);
+    }
+
+    // Times the station rules would skip: a visible warning, and saving takes a second press.
+    const form = $('#programme-form');
+    const warning = $('#rule-warning');
+    const save = form ? $('button[type=submit]', form) : null;
+    const saveWord = save ? save.textContent : '';
+    let skipped = 0;
+    let confirmed = null;
+    function warn() {
+      if (!warning) return;
+      warning.hidden = skipped === 0;
+      if (confirmed !== cron.value.trim()) { confirmed = null; save.textContent = saveWord; }
+    }
+    if (form && warning) {
+      form.addEventListener('submit', (e) => {
+        const expr = cron.value.trim();
+        if (skipped > 0 && confirmed !== expr) {
+          e.preventDefault();
+          confirmed = expr;
+          warning.hidden = false;
+          warning.classList.add('asked');
+          save.textContent = warning.dataset.again;
+          warning.scrollIntoView({ block: 'center' });
+        }
+      });
     }
 
     // "2026-06-01T06:00:00+07:00" → "Thứ Hai, 01/06/2026 lúc 06:00" (station time as written).
@@ -270,9 +310,50 @@
         compose();
       });
     }
+    if ($('#pr-priority')) $('#pr-priority').addEventListener('change', refresh);
     times.addEventListener('input', compose);
     $$('.weekdays input').forEach((c) => c.addEventListener('change', compose));
     cron.addEventListener('input', refresh);
     refresh();
+  }
+
+  // ---- Dashboard: what is on air, its clip and progress, kept fresh from /api/status. ----
+  const air = $('#on-air');
+  if (air) {
+    let last = null;
+    let at = 0;
+    const paint = () => {
+      const a = last && last.on_air;
+      if (!a) return;
+      const length = a.length_ms || 0;
+      const elapsed = Math.min(length, (a.elapsed_ms || 0) + (performance.now() - at));
+      const bar = $('#oa-bar');
+      if (bar) { bar.max = length; bar.value = elapsed; }
+      const time = $('#oa-time');
+      if (time) time.textContent = duration(elapsed) + ' / ' + duration(length);
+      const clip = $('#oa-clip');
+      if (clip) {
+        clip.textContent = a.clip === 0 ? air.dataset.chimeWord
+          : air.dataset.clipWord + ' ' + a.clip + '/' + a.clips + ': ' + (a.clip_title || '');
+      }
+    };
+    const poll = () => {
+      if (document.hidden) return;
+      fetch('/api/status', { credentials: 'same-origin' })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((s) => {
+          if (!s) return;
+          const key = s.on_air ? Date.parse(s.on_air.scheduled_at) + '|' + s.on_air.playlist : '';
+          // Another broadcast started or this one ended: the page shows it afresh.
+          if (key !== air.dataset.key) { window.location.reload(); return; }
+          last = s;
+          at = performance.now();
+          paint();
+        })
+        .catch(() => {});
+    };
+    poll();
+    setInterval(poll, 2000);
+    setInterval(paint, 250);
   }
 })();

@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::support::write_config;
 
 mod access;
+mod admin;
 mod resources;
 
 const TOKEN: &str = "panel-test-token-0123456789";
