@@ -354,6 +354,16 @@ fn disk_level(path: &Path, space: DiskSpace, reserve: u64) -> Check {
 
 /// Whether the latest scheduled occurrence that was due (skips by rule aside) went out.
 pub fn last_broadcast(store: &Store, now: DateTime<Utc>) -> Check {
+    last_broadcast_besides(store, now, None)
+}
+
+/// [`last_broadcast`], leaving out the unfinished row of the broadcast on air (due at
+/// `on_air`): until it ends, its claimed row holds the provisional outcome `failed`.
+pub fn last_broadcast_besides(
+    store: &Store,
+    now: DateTime<Utc>,
+    on_air: Option<DateTime<Utc>>,
+) -> Check {
     let entries = match store.log_between(now - Duration::days(8), now) {
         Ok(e) => e,
         Err(e) => {
@@ -368,6 +378,11 @@ pub fn last_broadcast(store: &Store, now: DateTime<Utc>) -> Check {
         .iter()
         .filter(|e| matches!(e.origin, Origin::Scheduled { .. }))
         .filter(|e| !matches!(e.outcome, Outcome::Skipped(_)))
+        .filter(|e| {
+            // The log keeps milliseconds.
+            let due = Some(e.scheduled_at.timestamp_millis());
+            !(e.ended_at.is_none() && due == on_air.map(|t| t.timestamp_millis()))
+        })
         .max_by_key(|e| (e.scheduled_at, e.id.0));
     let Some(last) = last else {
         return Check::ok(
@@ -415,7 +430,7 @@ pub fn daemon_report(
             relay(Ok(format!("{} ({relay_state})", relay_kind(config)))),
             clock(status.clock_synchronised),
             disk(data_dir, config.station.min_free_bytes),
-            last_broadcast(store, now),
+            last_broadcast_besides(store, now, status.on_air.as_ref().map(|a| a.scheduled_at)),
         ],
     }
 }

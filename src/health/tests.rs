@@ -157,6 +157,25 @@ fn the_last_scheduled_broadcast_missed_is_a_problem_until_one_plays() {
 }
 
 #[test]
+fn the_scheduled_broadcast_on_air_is_not_a_failure() {
+    let (store, programme) = station();
+    let now = at("2026-06-02T06:00:10Z");
+    store
+        .start_occurrence(&crate::store::OccurrenceStart {
+            origin: Origin::Scheduled { programme },
+            priority: Priority::Normal,
+            scheduled_at: at("2026-06-02T06:00:00Z"),
+            started_at: at("2026-06-02T06:00:00Z"),
+            rule_broken: None,
+        })
+        .unwrap();
+    // Its claimed row says "failed" until it ends; only the engine knows it is on air.
+    assert_eq!(last_broadcast(&store, now).level, Level::Problem);
+    let on_air = Some(at("2026-06-02T06:00:00Z"));
+    assert_eq!(last_broadcast_besides(&store, now, on_air).level, Level::Ok);
+}
+
+#[test]
 fn media_reports_clip_files_that_are_gone() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = station();

@@ -20,7 +20,8 @@ use super::i18n::{Lang, check_words, rule_words};
 use super::pages::{esc, local, mmss, page};
 use crate::engine::{EngineStatus, OnAirStatus};
 use crate::health::{self, Level};
-use crate::model::ProgrammeId;
+use crate::model::{LogEntry, ProgrammeId};
+use crate::store::PROVISIONAL_OUTCOME_DETAIL;
 
 /// `GET /`: the dashboard.
 pub(super) async fn dashboard(
@@ -43,7 +44,7 @@ pub(super) async fn dashboard(
     );
     log_alerts(&mut body, &state, lang, &status, now);
     today(&mut body, &state, lang, now);
-    recent(&mut body, &state, lang, now);
+    recent(&mut body, &state, lang, &status, now);
     page(lang, Some(&user), lang.t("dashboard"), "/", &body)
 }
 
@@ -226,7 +227,7 @@ fn log_alerts(
     }
     for row in rows
         .iter()
-        .filter(|r| matches!(r.outcome.code(), "missed" | "failed"))
+        .filter(|r| matches!(r.outcome.code(), "missed" | "failed") && !live(r, status))
     {
         alerts.push(format!(
             "{} {}: {}",
@@ -287,7 +288,22 @@ fn today(out: &mut String, state: &PanelState, lang: Lang, now: DateTime<Utc>) {
     out.push_str("</table></div>");
 }
 
-fn recent(out: &mut String, state: &PanelState, lang: Lang, now: DateTime<Utc>) {
+/// Whether `row` is the claimed row of the broadcast on air (its outcome is provisional).
+fn live(row: &LogEntry, status: &EngineStatus) -> bool {
+    row.ended_at.is_none()
+        && row.outcome.detail() == PROVISIONAL_OUTCOME_DETAIL
+        // The log keeps milliseconds; a manual broadcast's instant has more.
+        && status.on_air.as_ref().map(|a| a.scheduled_at.timestamp_millis())
+            == Some(row.scheduled_at.timestamp_millis())
+}
+
+fn recent(
+    out: &mut String,
+    state: &PanelState,
+    lang: Lang,
+    status: &EngineStatus,
+    now: DateTime<Utc>,
+) {
     let rows = state
         .store
         .log_between(
@@ -304,12 +320,16 @@ fn recent(out: &mut String, state: &PanelState, lang: Lang, now: DateTime<Utc>) 
         let _ = write!(out, "<tr><td>{}</td></tr>", lang.t("none"));
     }
     for row in rows.iter().rev().take(20) {
+        let (outcome, detail) = if live(row, status) {
+            (lang.t("outcome on air"), "")
+        } else {
+            (lang.outcome(row.outcome.code()), row.outcome.detail())
+        };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{outcome}</td><td>{}</td></tr>",
             local(state, row.scheduled_at),
-            lang.outcome(row.outcome.code()),
-            esc(row.outcome.detail())
+            esc(detail)
         );
     }
     out.push_str("</table></div>");

@@ -48,7 +48,7 @@ async fn programmes(
     let tz = state.config.station.time_zone;
     let now = state.clock.now();
     let mut body = format!(
-        "<h2>{}</h2><div class=\"scroll\"><table>",
+        "<h2>{}</h2><div class=\"scroll\"><table class=\"stack\">",
         lang.t("programmes")
     );
     for p in &list {

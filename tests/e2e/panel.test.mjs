@@ -1,8 +1,10 @@
 // End-to-end tests of the panel in a real browser: Debian's chromium, headless, driven by
 // playwright-core, against a real `loa serve` on a temporary data directory. They walk
 // what staff do: first admin, upload clips, reorder a playlist by drag and drop, create a
-// programme and see its next times, play now and find it in the log. Screenshots of the
-// main pages (phone-sized) go to target/e2e-screenshots/.
+// programme and see its next times (and the warning when a station rule would skip them),
+// watch the on-air progress on the dashboard, play now and find it in the log, manage
+// users, and see a degraded state on the dashboard. Screenshots of the main pages
+// (phone-sized; the newer ones also desktop-sized) go to target/e2e-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -42,6 +44,19 @@ async function shot(name) {
   await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
 }
 
+/** The page at phone size (NAME.png) and at desktop size (NAME-desktop.png). */
+async function shots2(name) {
+  await shot(name);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(name + '-desktop');
+  await page.setViewportSize({ width: 390, height: 844 });
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+// A quiet hour twelve hours from now in the station's zone (Asia/Ho_Chi_Minh, UTC+7, no
+// DST), so the rule never blocks what the tests play now.
+const quietHour = (new Date().getUTCHours() + 7 + 12) % 24;
+
 /** The JSON API from inside the logged-in page (same cookie, CSRF header). */
 function api(method, url, body) {
   return page.evaluate(async ([method, url, body]) => {
@@ -62,6 +77,7 @@ before(async () => {
     '[station]', `data_dir = "${path.join(dir, 'data')}"`, 'seed_demo = true',
     '[audio]', 'output = "null"', `chime = "${path.join(repo, 'media', 'chime.wav')}"`,
     '[schedule]', 'earliest = "00:00"', 'latest = "23:59"', 'require_clock_sync = false',
+    `quiet_hours = ["${pad(quietHour)}:00-${pad((quietHour + 1) % 24)}:00"]`,
     '[panel]', `listen = "127.0.0.1:${port}"`, '',
   ].join('\n'));
   tone(path.join(dir, 'tong-dai-111.wav'), 440, 2);
@@ -160,7 +176,8 @@ test('the schedule helper previews the next ten times and names a bad field', as
   await page.selectOption('#preset', { index: 2 });
   await page.waitForFunction(() => document.querySelectorAll('#preview li').length === 10);
   assert.equal(await page.inputValue('#cron'), '30 6 * * 1,2,3,4,5');
-  const first = await page.textContent('#preview li');
+  const first = await page.textContent('#preview li .when');
+  assert.match(await page.textContent('#preview li .verdict'), /^sẽ phát$/);
   assert.match(first, /^Thứ (Hai|Ba|Tư|Năm|Sáu), \d\d\/\d\d\/\d{4} lúc 06:30$/);
   await page.fill('#cron', '0 25 * * *');
   await page.waitForFunction(() => /hour/.test(document.querySelector('#cron-problem').textContent));
@@ -174,6 +191,75 @@ test('the schedule helper previews the next ten times and names a bad field', as
   await page.goto(base + '/schedule');
   assert.match(await page.textContent('.week'), /Bản tin sáng/);
   await shot('schedule');
+});
+
+test('the programme form warns before saving times that quiet hours would skip', async () => {
+  await page.goto(base + '/programmes');
+  await page.fill('#pr-name', 'Bản tin đêm');
+  await page.selectOption('#pr-playlist', { label: 'Khẩu hiệu tháng 6' });
+  await page.fill('#times', pad(quietHour) + ':15');
+  await page.waitForFunction(() => document.querySelectorAll('#preview li.skip').length === 10);
+  assert.match(await page.textContent('#preview li .verdict'),
+    new RegExp('^sẽ bị bỏ qua: giờ yên tĩnh ' + pad(quietHour) + ':00-'));
+  assert.ok(await page.isVisible('#rule-warning'), 'the warning shows before saving');
+  await page.click('#programme-form button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/programmes');
+  assert.equal(await page.textContent('#programme-form button[type=submit]'), 'Vẫn lưu');
+  assert.doesNotMatch(await page.textContent('main table'), /Bản tin đêm/, 'not saved by the first press');
+  await shots2('programme-warning');
+  await Promise.all([page.waitForNavigation(), page.click('#programme-form button[type=submit]')]);
+  assert.match(await page.textContent('main table'), /Bản tin đêm/, 'saved by the second press');
+  // A time the rules allow saves at the first press.
+  await page.fill('#pr-name', 'Bản tin trưa');
+  await page.selectOption('#pr-playlist', { label: 'Khẩu hiệu tháng 6' });
+  await page.fill('#times', pad((quietHour + 3) % 24) + ':00');
+  await page.waitForFunction(() => document.querySelectorAll('#preview li').length === 10
+    && !document.querySelector('#preview li.skip'));
+  assert.ok(!(await page.isVisible('#rule-warning')));
+  await Promise.all([page.waitForNavigation(), page.click('#programme-form button[type=submit]')]);
+  assert.match(await page.textContent('main table'), /Bản tin trưa/);
+});
+
+test('the dashboard shows the broadcast on air with a moving progress bar', async () => {
+  await page.goto(base + '/broadcast');
+  await page.selectOption('#b-playlist', { label: 'Bản tin buổi chiều - Bảo vệ trẻ em' });
+  await page.click('form[action="/broadcast/play"] button');
+  await page.waitForURL(/sent=1/);
+  await page.goto(base + '/');
+  // The page reloads itself when the broadcast starts; then the script moves the bar.
+  await page.waitForSelector('#oa-bar', { timeout: 20000 });
+  await page.waitForFunction(() => Number(document.querySelector('#oa-bar').value) > 0);
+  const first = Number(await page.getAttribute('#oa-bar', 'max'));
+  assert.ok(first > 4000, 'the whole broadcast length is known: ' + first);
+  assert.match(await page.textContent('#oa-title'), /Phát thủ công: Bản tin buổi chiều/);
+  await page.waitForFunction(() => /^Bản tin [1-4]\/4: /.test(document.querySelector('#oa-clip').textContent));
+  const v1 = await page.$eval('#oa-bar', (b) => b.value);
+  await page.waitForFunction((v) => document.querySelector('#oa-bar').value > v, v1);
+  assert.match(await page.textContent('#oa-time'), /^\d+:\d\d \/ \d+:\d\d$/);
+  // Its log row is claimed but not finished: on air, not an alert.
+  assert.doesNotMatch(await page.textContent('main'), /loa stopped before the broadcast finished/);
+  assert.match(await page.textContent('main'), /đang phát/);
+  await shots2('dashboard-on-air');
+  const stop = await api('POST', '/api/broadcasts/stop');
+  assert.equal(stop.status, 202);
+  // The script notices the end and shows the page afresh.
+  await page.waitForFunction(() => !document.querySelector('#oa-bar'), null, { timeout: 20000 });
+});
+
+test('the admin creates a user on the users page', async () => {
+  await page.goto(base + '/');
+  await page.click('nav a[href="/users"]');
+  assert.match(await page.textContent('main'), /lan \(bạn\)/);
+  await page.fill('#u-name', 'hoa');
+  await page.selectOption('#u-role', 'viewer');
+  await page.fill('#u-password', 'bản tin sáng');
+  await Promise.all([page.waitForNavigation(), page.click('#new-user button[type=submit]')]);
+  assert.match(await page.textContent('#users-note'), /Đã lưu/);
+  assert.match(await page.textContent('[data-user="hoa"]'), /Chỉ xem/);
+  await page.selectOption('#role-' + (await api('GET', '/api/users')).body.find((u) => u.name === 'hoa').id, 'editor');
+  await Promise.all([page.waitForNavigation(), page.click('[data-user="hoa"] form[action$="/role"] button')]);
+  assert.match(await page.textContent('[data-user="hoa"]'), /Biên tập/);
+  await shots2('users');
 });
 
 test('play now reaches the broadcast log', async () => {
@@ -200,4 +286,17 @@ test('play now reaches the broadcast log', async () => {
   await page.goto(base + '/?lang=en');
   assert.match(await page.textContent('main'), /Amplifier relay/);
   await shot('dashboard-en');
+});
+
+test('a degraded state shows on the dashboard as an alert with the fix', async () => {
+  // A clip's file disappears from the card (the SD card was swapped, a restore was partial).
+  const clips = (await api('GET', '/api/clips')).body;
+  const media = path.join(dir, 'data', 'media');
+  const victim = fs.readdirSync(media).find((f) => f.startsWith(clips[0].sha256));
+  fs.rmSync(path.join(media, victim));
+  const health = await (await fetch(base + '/healthz')).json();
+  assert.equal(health.checks.media.level, 'problem');
+  await page.goto(base + '/?lang=vi');
+  assert.match(await page.textContent('#health [data-check="media"]'), /Thiếu tệp âm thanh.*Cách khắc phục/s);
+  await shots2('dashboard-alert');
 });
