@@ -442,3 +442,46 @@ fn persist_one_shots(store: &Store, core: &EngineCore, persisted: &mut Vec<Pendi
 fn load(store: &Store) -> Result<(Vec<Programme>, Vec<Campaign>), StoreError> {
     Ok((store.programmes()?, store.campaigns()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_is_brought_up_to_now_and_stops_at_the_length() {
+        let t0 = DateTime::parse_from_rfc3339("2026-06-01T06:00:00+07:00")
+            .unwrap()
+            .to_utc();
+        let air = OnAirStatus {
+            scheduled_at: t0,
+            playlist: 1,
+            priority: crate::model::Priority::Normal,
+            programme: Some(3),
+            playlist_name: "Khẩu hiệu tháng 6".to_owned(),
+            started_at: Some(t0 + chrono::Duration::seconds(2)),
+            length_ms: Some(30_000),
+            elapsed_ms: None,
+            clip: 1,
+            clips: 2,
+            clip_title: Some("Tổng đài 111".to_owned()),
+        };
+        let status = EngineStatus {
+            on_air: Some(air),
+            ..EngineStatus::default()
+        };
+        let at = |s| {
+            status
+                .clone()
+                .as_of(t0 + chrono::Duration::seconds(s))
+                .on_air
+                .unwrap()
+                .elapsed_ms
+        };
+        assert_eq!(at(12), Some(10_000));
+        assert_eq!(at(60), Some(30_000), "never past the length");
+        assert_eq!(at(0), Some(0), "a clock behind the start is not negative");
+        let mut unstarted = status.clone();
+        unstarted.on_air.as_mut().unwrap().started_at = None;
+        assert_eq!(unstarted.as_of(t0).on_air.unwrap().elapsed_ms, None);
+    }
+}

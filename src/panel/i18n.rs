@@ -438,40 +438,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("forbidden", "Không có quyền", "Forbidden"),
 ];
 
-/// The headline and fix, for staff, of a health check that is not OK (the check's own
-/// detail and fix, in English for technicians, are shown beside them).
-pub fn check_words(lang: Lang, check: &str, problem: bool) -> (&'static str, &'static str) {
-    let t = |k| lang.t(k);
-    match check {
-        "config" => (t("check config"), t("check config fix")),
-        "database" => (t("check database"), t("check database fix")),
-        "media" => (t("check media"), t("check media fix")),
-        "output" => (t("check output"), t("check output fix")),
-        "relay" => (t("check relay"), t("check relay fix")),
-        "clock" => (t("check clock"), t("check clock fix")),
-        "disk" if problem => (t("check disk full"), t("check disk fix")),
-        "disk" => (t("check disk"), t("check disk fix")),
-        "last_broadcast" => (t("check last_broadcast"), t("check last_broadcast fix")),
-        _ => (t("check other"), t("check other fix")),
-    }
-}
-
-/// A station rule as `schedule` names it ("quiet hours 21:00-05:00", …) in this language.
-pub fn rule_words(lang: Lang, rule: &str) -> String {
-    if lang == Lang::En {
-        return rule.to_owned();
-    }
-    const VI: &[(&str, &str)] = &[
-        ("before earliest broadcast time", "trước giờ phát sớm nhất"),
-        ("after latest broadcast time", "sau giờ phát muộn nhất"),
-        ("quiet hours", "giờ yên tĩnh"),
-        ("awaiting approval", "chờ duyệt"),
-    ];
-    VI.iter()
-        .find_map(|(en, vi)| rule.strip_prefix(en).map(|rest| format!("{vi}{rest}")))
-        .unwrap_or_else(|| rule.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,50 +453,6 @@ mod tests {
         }
         assert_eq!(Lang::Vi.t("on air"), "Đang phát");
         assert_eq!(Lang::En.t("on air"), "On air");
-    }
-
-    #[test]
-    fn every_rule_schedule_names_is_translated() {
-        use crate::schedule::{QuietHours, StationRules};
-        use chrono::NaiveTime;
-        let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        let rules = StationRules {
-            earliest: hm(5, 0),
-            latest: hm(21, 0),
-            quiet_hours: vec![QuietHours {
-                from: hm(11, 30),
-                to: hm(13, 30),
-            }],
-            max_session: std::time::Duration::from_secs(1800),
-        };
-        for t in [hm(4, 30), hm(22, 0), hm(12, 0)] {
-            let rule = rules.violation(t).unwrap();
-            let vi = rule_words(Lang::Vi, &rule);
-            assert!(!vi.contains(&rule[..5]), "{rule} → {vi}");
-            assert_eq!(rule_words(Lang::En, &rule), rule);
-        }
-        assert_eq!(
-            rule_words(Lang::Vi, "quiet hours 11:30-13:30"),
-            "giờ yên tĩnh 11:30-13:30"
-        );
-        assert_eq!(rule_words(Lang::Vi, "awaiting approval"), "chờ duyệt");
-        for name in [
-            "config",
-            "database",
-            "media",
-            "output",
-            "relay",
-            "clock",
-            "disk",
-            "last_broadcast",
-        ] {
-            let (h, f) = check_words(Lang::Vi, name, true);
-            assert_ne!(h, Lang::Vi.t("check other"), "{name}");
-            assert!(
-                !h.starts_with("check ") && !f.starts_with("check "),
-                "{name}"
-            );
-        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod programme_api;
 mod report_api;
 mod static_files;
 mod upload;
+mod words;
 
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
 

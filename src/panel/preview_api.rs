@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::ApiUser;
 use super::body::Query;
-use super::i18n::{Lang, rule_words};
+use super::i18n::Lang;
+use super::words::rule_words;
 use super::{ApiError, PanelState};
 use crate::cron::CronExpr;
 use crate::model::{ClashRule, PlaylistId, Priority, Programme, ProgrammeId};
