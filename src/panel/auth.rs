@@ -469,6 +469,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_request_with_proxy_headers_is_never_loopback() {
+        let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        assert!(Peer::new(Some(local), &HeaderMap::new()).is_loopback());
+        for h in ["forwarded", "x-forwarded-for", "x-real-ip"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(h, "127.0.0.1".parse().unwrap());
+            assert!(!Peer::new(Some(local), &headers).is_loopback(), "{h}");
+        }
+        let remote: SocketAddr = "192.0.2.4:40000".parse().unwrap();
+        assert!(!Peer::new(Some(remote), &HeaderMap::new()).is_loopback());
+        assert!(!Peer::new(None, &HeaderMap::new()).is_loopback());
+    }
+
+    #[test]
     fn five_failures_block_for_the_window() {
         let l = LoginLimiter::default();
         let t0 = DateTime::from_timestamp(1_780_000_000, 0).unwrap();

@@ -367,7 +367,9 @@ pub fn spec() -> Value {
         let mut responses = Map::new();
         let ok = success(o.method, o.path);
         responses.insert(ok.to_owned(), json!({"description": "success"}));
+        // Every request is bounded in time (`timeout`): 408.
         let mut errors: Vec<u16> = o.errors.to_vec();
+        errors.push(408);
         if !o.role.is_empty() {
             errors.extend([401, 403]);
         }
@@ -443,7 +445,8 @@ fn reason(code: u16) -> &'static str {
         401 => "not logged in, or wrong token",
         403 => "role too low, or missing CSRF token",
         404 => "no such row",
-        409 => "stale version or still in use",
+        408 => "the request took too long (30 s; an upload: 60 s without data)",
+        409 => "stale version, still in use, or (approval) the instant has passed",
         413 => "too large",
         415 => "wrong content type",
         422 => "input breaks a rule",

@@ -106,6 +106,38 @@ async fn editors_broadcasts_wait_for_an_approver_and_air_only_when_approved() {
     assert_eq!(pending[1]["urgent"], false);
     assert_eq!(pending[1]["requested_by"], "hoa");
 
+    // The page form goes the same way: held, nothing sent.
+    let form = format!("csrf={}&priority=normal&playlist={list}", editor.csrf);
+    let r = super::send(
+        p.addr,
+        "POST",
+        "/broadcast/play",
+        &[
+            format!("Cookie: {}", editor.cookie),
+            "Content-Type: application/x-www-form-urlencoded".to_owned(),
+        ],
+        form.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(r.header("location").unwrap().contains("held=1"));
+    assert!(requests(&mut p).is_empty(), "the page form is held too");
+    let from_page = p
+        .call("GET", "/api/broadcasts/pending", &editor.auth(), None)
+        .await
+        .json()[2]["id"]
+        .as_i64()
+        .unwrap();
+    let r = p
+        .call(
+            "POST",
+            &format!("/api/broadcasts/pending/{from_page}/reject"),
+            &approver.auth(),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+
     // The page: approver buttons for approvers, "chờ duyệt" for editors.
     let page = p
         .call("GET", "/broadcast", &editor.cookie_only(), None)
