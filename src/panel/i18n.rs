@@ -322,6 +322,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Broadcast request rejected",
     ),
     (
+        "your broadcasts wait",
+        "Đài yêu cầu duyệt: lượt phát bạn yêu cầu (kể cả khẩn cấp) chỉ lên sóng khi người duyệt đồng ý",
+        "This station requires approval: broadcasts you ask for (emergencies too) air only when an approver approves them",
+    ),
+    (
         "request expired",
         "Giờ phát của yêu cầu này đã qua; không phát. Hãy yêu cầu lại với giờ mới",
         "This request's time has passed; it was not aired. Ask again with a new time",

@@ -325,13 +325,18 @@ pub(super) fn section(
     user: &Principal,
     lang: Lang,
 ) -> Result<String, ApiError> {
+    let note = if user.role >= Role::Editor && needs_approval(state, user) {
+        format!("<p class=\"muted\">{}</p>", lang.t("your broadcasts wait"))
+    } else {
+        String::new()
+    };
     let rows = state.store.pending_broadcasts()?;
     if rows.is_empty() {
-        return Ok(String::new());
+        return Ok(note);
     }
     let now = state.clock.now();
     let mut out = format!(
-        "<section class=\"card\" id=\"pending\"><h2>{}</h2><ul>",
+        "{note}<section class=\"card\" id=\"pending\"><h2>{}</h2><ul>",
         lang.t("pending broadcasts")
     );
     for r in rows {
@@ -362,10 +367,10 @@ pub(super) fn section(
             let csrf = csrf_field(user);
             let _ = write!(
                 out,
-                " <form method=\"post\" action=\"/broadcast/pending/{id}/approve\" class=\"inline\">{csrf}\
-                 <button type=\"submit\">{approve}</button></form>\
+                "<div><form method=\"post\" action=\"/broadcast/pending/{id}/approve\" class=\"inline\">{csrf}\
+                 <button type=\"submit\">{approve}</button></form> \
                  <form method=\"post\" action=\"/broadcast/pending/{id}/reject\" class=\"inline\">{csrf}\
-                 <button type=\"submit\" class=\"secondary\">{reject}</button></form>",
+                 <button type=\"submit\" class=\"secondary\">{reject}</button></form></div>",
                 id = r.id,
                 approve = lang.t("approve"),
                 reject = lang.t("reject"),
