@@ -175,14 +175,10 @@ where
         clock: wiring.clock.clone(),
     };
     let mut panel_stop = stop_rx.clone();
-    let server = axum::serve(
-        wiring.listener,
-        panel::router(panel_state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let server = panel::serve(wiring.listener, panel::router(panel_state), async move {
         let _ = panel_stop.wait_for(|s| *s).await;
     });
-    let server = tokio::spawn(async move { server.await });
+    let server = tokio::spawn(server);
     on_ready(&handle);
     tracing::info!(listen = %config.panel.listen, "loa is running");
     let mut engine_stop = stop_rx;

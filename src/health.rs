@@ -378,11 +378,7 @@ pub fn last_broadcast_besides(
         .iter()
         .filter(|e| matches!(e.origin, Origin::Scheduled { .. }))
         .filter(|e| !matches!(e.outcome, Outcome::Skipped(_)))
-        .filter(|e| {
-            // The log keeps milliseconds.
-            let due = Some(e.scheduled_at.timestamp_millis());
-            !(e.ended_at.is_none() && due == on_air.map(|t| t.timestamp_millis()))
-        })
+        .filter(|e| !on_air.is_some_and(|due| crate::store::is_unfinished_claim(e, due)))
         .max_by_key(|e| (e.scheduled_at, e.id.0));
     let Some(last) = last else {
         return Check::ok(

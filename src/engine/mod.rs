@@ -188,6 +188,14 @@ pub struct EngineInbox {
     status: watch::Sender<EngineStatus>,
 }
 
+impl EngineInbox {
+    /// The next command waiting, if any, without running the engine: lets tests of the
+    /// panel see exactly what it asked the engine to do.
+    pub fn try_next(&mut self) -> Option<Command> {
+        self.commands.try_recv().ok()
+    }
+}
+
 /// Runs the engine until `shutdown` resolves; the relay is off when it returns.
 pub async fn run(
     settings: EngineSettings,

@@ -14,7 +14,6 @@ use super::auth::ApiUser;
 use super::body::{self, Query};
 use super::{ApiError, PanelState};
 use crate::cron::CronExpr;
-use crate::engine::core::ManualRequest;
 use crate::engine::{Command, EngineStatus};
 use crate::health;
 use crate::model::{PlaylistId, Priority};
@@ -243,44 +242,21 @@ pub(super) async fn cron_preview(
     ))
 }
 
-/// `POST /api/broadcasts`: play a playlist now or at an instant (editor).
+/// `POST /api/broadcasts`: play a playlist now or at an instant (editor); an editor's
+/// request waits for an approver when the station requires approval (see `pending_api`).
 pub(super) async fn broadcast(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     body::Json(body): body::Json<BroadcastBody>,
-) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    let playlist = state.store.playlist(PlaylistId(body.playlist))?;
-    if playlist.items.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "playlist \"{}\" is empty",
-            playlist.name
-        )));
-    }
-    let accepted = state.engine.send(Command::Request(ManualRequest {
-        playlist: playlist.id,
-        priority: body.priority,
-        at: body.at.map(|t| t.to_utc()),
-        requested_by: who.actor(),
-    }));
-    if !accepted {
-        return Err(ApiError::bad_request("the engine is shutting down"));
-    }
-    super::audit(
+) -> Result<axum::response::Response, ApiError> {
+    let requested = super::pending_api::request(
         &state,
         &who,
-        "broadcast.request",
-        format!("playlist {}", playlist.id),
-        format!(
-            "{:?}{}",
-            body.priority,
-            body.at.map(|t| format!(" at {t}")).unwrap_or_default()
-        ),
-    );
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({"accepted": true})),
-    ))
+        PlaylistId(body.playlist),
+        body.priority,
+        body.at.map(|t| t.to_utc()),
+    )?;
+    Ok(super::pending_api::answer(&state, requested))
 }
 
 /// `POST /api/broadcasts/stop`: stop what is on air (editor).

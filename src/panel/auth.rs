@@ -83,18 +83,35 @@ impl Principal {
     }
 }
 
-/// The client's address, when the server was started with connect info.
+/// The client's address, when the server was started with connect info, and whether the
+/// request came through a proxy.
 #[derive(Debug, Clone, Copy)]
-pub struct Peer(pub Option<SocketAddr>);
+pub struct Peer {
+    /// The TCP peer's address.
+    pub addr: Option<SocketAddr>,
+    /// Whether the request carries a proxy header (`Forwarded`, `X-Forwarded-For`,
+    /// `X-Real-IP`): the TCP peer is then a proxy, not the person.
+    pub proxied: bool,
+}
 
 impl Peer {
-    /// Whether the request comes from the box itself.
+    /// The peer of a request with these headers, from its connection's address.
+    pub fn new(addr: Option<SocketAddr>, headers: &HeaderMap) -> Peer {
+        let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
+            .iter()
+            .any(|h| headers.contains_key(*h));
+        Peer { addr, proxied }
+    }
+
+    /// Whether the request comes from the box itself. A reverse proxy on the same box
+    /// connects from loopback for every visitor, so a proxied request never counts (its
+    /// forwarding headers are not trusted either: anyone can send them).
     pub fn is_loopback(self) -> bool {
-        self.0.is_some_and(|a| a.ip().is_loopback())
+        !self.proxied && self.addr.is_some_and(|a| a.ip().is_loopback())
     }
 
     fn key(self) -> String {
-        self.0
+        self.addr
             .map_or_else(|| "unknown".to_owned(), |a| format!("ip:{}", a.ip()))
     }
 }
@@ -268,10 +285,11 @@ pub fn cookie(headers: &HeaderMap, secret: &str, max_age: i64) -> String {
 
 /// Middleware: works out the [`Principal`] and [`Peer`], enforces Origin and CSRF.
 pub async fn authenticate(State(state): State<PanelState>, req: Request, next: Next) -> Response {
-    let peer = Peer(
+    let peer = Peer::new(
         req.extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0),
+        req.headers(),
     );
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !same_origin(req.headers()) {
@@ -449,6 +467,20 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_with_proxy_headers_is_never_loopback() {
+        let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        assert!(Peer::new(Some(local), &HeaderMap::new()).is_loopback());
+        for h in ["forwarded", "x-forwarded-for", "x-real-ip"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(h, "127.0.0.1".parse().unwrap());
+            assert!(!Peer::new(Some(local), &headers).is_loopback(), "{h}");
+        }
+        let remote: SocketAddr = "192.0.2.4:40000".parse().unwrap();
+        assert!(!Peer::new(Some(remote), &HeaderMap::new()).is_loopback());
+        assert!(!Peer::new(None, &HeaderMap::new()).is_loopback());
+    }
 
     #[test]
     fn five_failures_block_for_the_window() {

@@ -295,6 +295,42 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("outcome skipped", "bỏ qua", "skipped"),
     ("outcome missed", "bị lỡ", "missed"),
     ("outcome failed", "lỗi", "failed"),
+    // Broadcasts held for approval (pending_api).
+    (
+        "pending broadcasts",
+        "Lượt phát chờ duyệt",
+        "Broadcasts waiting for approval",
+    ),
+    ("urgent", "KHẨN", "URGENT"),
+    ("waiting for approval", "chờ duyệt", "waiting for approval"),
+    (
+        "when approved",
+        "ngay khi được duyệt",
+        "as soon as approved",
+    ),
+    ("time passed", "đã quá giờ", "time has passed"),
+    ("asked by", "người yêu cầu:", "asked by"),
+    ("reject", "Từ chối", "Reject"),
+    (
+        "held for approval",
+        "Đã ghi nhận yêu cầu; lượt phát sẽ lên sóng khi người duyệt đồng ý",
+        "Request recorded; it airs when an approver approves it",
+    ),
+    (
+        "request rejected",
+        "Đã từ chối yêu cầu phát",
+        "Broadcast request rejected",
+    ),
+    (
+        "your broadcasts wait",
+        "Đài yêu cầu duyệt: lượt phát bạn yêu cầu (kể cả khẩn cấp) chỉ lên sóng khi người duyệt đồng ý",
+        "This station requires approval: broadcasts you ask for (emergencies too) air only when an approver approves them",
+    ),
+    (
+        "request expired",
+        "Giờ phát của yêu cầu này đã qua; không phát. Hãy yêu cầu lại với giờ mới",
+        "This request's time has passed; it was not aired. Ask again with a new time",
+    ),
     ("day0", "CN", "Sun"),
     ("day1", "T2", "Mon"),
     ("day2", "T3", "Tue"),

@@ -22,15 +22,20 @@ mod pages_library;
 mod pages_ops;
 mod pages_schedule;
 mod pages_users;
+mod pending_api;
 mod playlist_api;
 mod preview_api;
 mod programme_api;
 mod report_api;
+mod server;
 mod static_files;
+mod timeout;
 mod upload;
 mod words;
 
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
+pub use server::{HEADER_TIMEOUT, serve};
+pub use timeout::{REQUEST_TIMEOUT, UPLOAD_IDLE_TIMEOUT, UPLOAD_TIMEOUT};
 
 use std::sync::Arc;
 
@@ -76,6 +81,11 @@ impl ApiError {
             message,
             current: None,
         }
+    }
+
+    /// The stable error code, e.g. `expired`.
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 
     /// 500 with a pointer to the log (the cause is logged by the caller).
@@ -178,6 +188,7 @@ pub fn router(state: PanelState) -> Router {
         .merge(programme_api::routes())
         .merge(preview_api::routes())
         .merge(report_api::routes())
+        .merge(pending_api::routes())
         .fallback(|| async { ApiError::not_found("no such page or API route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -185,6 +196,7 @@ pub fn router(state: PanelState) -> Router {
         ))
         .layer(axum::Extension(limiter))
         .layer(axum::middleware::from_fn(i18n::remember))
+        .layer(axum::middleware::from_fn(timeout::bound))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -54,7 +54,7 @@ const OPS: &[Op] = &[
     op(
         "post",
         "/api/broadcasts",
-        "Play a playlist now or at an instant",
+        "Play a playlist now or at an instant; 202 with status sent, or waiting_for_approval (editor, station requires approval)",
         "editor",
         J("{playlist: id, priority?: normal|priority|emergency, at?: date-time}"),
         &[404, 422],
@@ -66,6 +66,31 @@ const OPS: &[Op] = &[
         "editor",
         N,
         &[],
+    ),
+    // Broadcasts held for approval (pending_api).
+    op(
+        "get",
+        "/api/broadcasts/pending",
+        "Broadcasts an editor asked for that wait for an approver (approval_required); emergencies first, marked urgent",
+        "viewer",
+        N,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/broadcasts/pending/{id}/approve",
+        "Approve a waiting broadcast: it airs now (play now) or at its instant; one whose instant has passed is 409 expired",
+        "approver",
+        N,
+        &[404, 409, 422],
+    ),
+    op(
+        "post",
+        "/api/broadcasts/pending/{id}/reject",
+        "Reject a waiting broadcast: it never airs",
+        "approver",
+        N,
+        &[404],
     ),
     op(
         "post",
@@ -360,7 +385,9 @@ pub fn spec() -> Value {
         let mut responses = Map::new();
         let ok = success(o.method, o.path);
         responses.insert(ok.to_owned(), json!({"description": "success"}));
+        // Every request is bounded in time (`timeout`): 408.
         let mut errors: Vec<u16> = o.errors.to_vec();
+        errors.push(408);
         if !o.role.is_empty() {
             errors.extend([401, 403]);
         }
@@ -421,6 +448,7 @@ fn success(method: &str, path: &str) -> &'static str {
     match (method, path) {
         ("delete", _) | ("post", "/api/logout") => "204",
         ("post", "/api/broadcasts" | "/api/broadcasts/stop") => "202",
+        ("post", p) if p.ends_with("/approve") && p.starts_with("/api/broadcasts/") => "202",
         (
             "post",
             "/api/clips" | "/api/playlists" | "/api/campaigns" | "/api/programmes" | "/api/users",
@@ -435,7 +463,8 @@ fn reason(code: u16) -> &'static str {
         401 => "not logged in, or wrong token",
         403 => "role too low, or missing CSRF token",
         404 => "no such row",
-        409 => "stale version or still in use",
+        408 => "the request took too long (30 s; an upload: 60 s without data)",
+        409 => "stale version, still in use, or (approval) the instant has passed",
         413 => "too large",
         415 => "wrong content type",
         422 => "input breaks a rule",

@@ -22,7 +22,7 @@ use super::words::{check_words, rule_words};
 use crate::engine::{EngineStatus, OnAirStatus};
 use crate::health::{self, Level};
 use crate::model::{LogEntry, ProgrammeId};
-use crate::store::PROVISIONAL_OUTCOME_DETAIL;
+use crate::store::is_unfinished_claim;
 
 /// `GET /`: the dashboard.
 pub(super) async fn dashboard(
@@ -291,11 +291,10 @@ fn today(out: &mut String, state: &PanelState, lang: Lang, now: DateTime<Utc>) {
 
 /// Whether `row` is the claimed row of the broadcast on air (its outcome is provisional).
 fn live(row: &LogEntry, status: &EngineStatus) -> bool {
-    row.ended_at.is_none()
-        && row.outcome.detail() == PROVISIONAL_OUTCOME_DETAIL
-        // The log keeps milliseconds; a manual broadcast's instant has more.
-        && status.on_air.as_ref().map(|a| a.scheduled_at.timestamp_millis())
-            == Some(row.scheduled_at.timestamp_millis())
+    status
+        .on_air
+        .as_ref()
+        .is_some_and(|a| is_unfinished_claim(row, a.scheduled_at))
 }
 
 fn recent(

@@ -16,11 +16,10 @@ use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{csrf_field, esc, local, page};
 use super::report_api::{LogFilter, campaign_report, filtered};
-use super::{ApiError, PanelState, audit};
+use super::{ApiError, PanelState, audit, pending_api};
 use crate::engine::Command;
-use crate::engine::core::ManualRequest;
 use crate::model::{CampaignId, Origin, PlaylistId, Priority};
-use crate::store::{PROVISIONAL_OUTCOME_DETAIL, Role};
+use crate::store::{Role, is_unfinished_claim};
 
 type Params = HashMap<String, String>;
 
@@ -44,12 +43,15 @@ async fn broadcast(
     let playlists = state.store.playlists()?;
     let status = state.engine.status();
     let mut body = String::new();
-    if q.contains_key("sent") {
-        let _ = write!(
-            body,
-            "<p class=\"ok\" role=\"status\">{}</p>",
-            lang.t("sent")
-        );
+    for (key, word) in [
+        ("sent", "sent"),
+        ("held", "held for approval"),
+        ("rejected", "request rejected"),
+        ("expired", "request expired"),
+    ] {
+        if q.contains_key(key) {
+            let _ = write!(body, "<p class=\"ok\" role=\"status\">{}</p>", lang.t(word));
+        }
     }
     let _ = write!(
         body,
@@ -60,6 +62,7 @@ async fn broadcast(
             |a| format!("#{} ({})", a.playlist, local(&state, a.scheduled_at))
         )
     );
+    body.push_str(&pending_api::section(&state, &user, lang)?);
     if user.role < Role::Editor {
         return Ok(page(
             lang,
@@ -124,29 +127,12 @@ async fn play(
         .get("playlist")
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| ApiError::unprocessable("choose a playlist"))?;
-    let playlist = state.store.playlist(PlaylistId(id))?;
-    if playlist.items.is_empty() {
-        return Err(ApiError::unprocessable(format!(
-            "playlist \"{}\" is empty",
-            playlist.name
-        )));
+    let requested = pending_api::request(&state, &user, PlaylistId(id), priority, None)?;
+    Ok(match requested {
+        pending_api::Requested::Sent => Redirect::to("/broadcast?sent=1"),
+        pending_api::Requested::Held(_) => Redirect::to("/broadcast?held=1#pending"),
     }
-    if !state.engine.send(Command::Request(ManualRequest {
-        playlist: playlist.id,
-        priority,
-        at: None,
-        requested_by: user.actor(),
-    })) {
-        return Err(ApiError::bad_request("the engine is shutting down"));
-    }
-    audit(
-        &state,
-        &user,
-        "broadcast.request",
-        format!("playlist {id}"),
-        format!("{priority:?}"),
-    );
-    Ok(Redirect::to("/broadcast?sent=1").into_response())
+    .into_response())
 }
 
 /// `POST /broadcast/stop` (form, editor).
@@ -270,9 +256,7 @@ async fn log(
     for r in rows.iter().rev() {
         let clips: Vec<String> = r.clips.iter().map(|c| esc(&c.title)).collect();
         // The claimed row of the broadcast on air still holds its provisional outcome.
-        let live = r.ended_at.is_none()
-            && r.outcome.detail() == PROVISIONAL_OUTCOME_DETAIL
-            && on_air == Some(r.scheduled_at);
+        let live = on_air.is_some_and(|due| is_unfinished_claim(r, due));
         let (outcome, detail) = if live {
             (lang.t("outcome on air"), "")
         } else {

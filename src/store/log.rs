@@ -19,6 +19,15 @@ use crate::model::{
 pub const PROVISIONAL_OUTCOME_DETAIL: &str =
     "loa stopped before the broadcast finished (power loss, crash or kill)";
 
+/// Whether `row` is the claimed, unfinished row of the broadcast due at `due` (its outcome
+/// is still the provisional one). The log keeps milliseconds; the engine's instant of a
+/// manual broadcast has more, so the two are compared to the millisecond.
+pub fn is_unfinished_claim(row: &LogEntry, due: DateTime<Utc>) -> bool {
+    row.ended_at.is_none()
+        && row.outcome.detail() == PROVISIONAL_OUTCOME_DETAIL
+        && row.scheduled_at.timestamp_millis() == due.timestamp_millis()
+}
+
 /// A complete log row to write in one step (skipped, missed, or already finished).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntryDraft {

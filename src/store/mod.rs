@@ -53,6 +53,7 @@ mod clips;
 mod edits;
 mod log;
 mod meta;
+mod pending;
 mod playlists;
 mod programmes;
 mod schema;
@@ -72,8 +73,11 @@ use crate::model::{LogId, OccurrenceKey, Playlist};
 pub use audit::AuditEntry;
 pub use campaigns::NewCampaign;
 pub use clips::{ClipSort, InsertedClip, NewClip};
-pub use log::{LogEntryDraft, OccurrenceEnd, OccurrenceStart, PROVISIONAL_OUTCOME_DETAIL};
+pub use log::{
+    LogEntryDraft, OccurrenceEnd, OccurrenceStart, PROVISIONAL_OUTCOME_DETAIL, is_unfinished_claim,
+};
 pub use meta::LAST_SEEN_WALL_CLOCK;
+pub use pending::{Decision, NewPendingBroadcast, PendingBroadcast};
 pub use programmes::NewProgramme;
 pub use schema::SCHEMA_VERSION;
 pub use users::{Role, Session, User};

@@ -17,7 +17,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i32 = 0x4c4f_4131;
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[V1, V2_PANEL];
+const MIGRATIONS: &[&str] = &[V1, V2_PANEL, V3_PENDING_BROADCASTS];
 
 /// Version 1: clips, playlists, campaigns, programmes, the broadcast log and meta.
 const V1: &str = "
@@ -152,6 +152,29 @@ CREATE TABLE audit (
     target TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT ''
 ) STRICT;
+";
+
+/// Version 3: manual broadcasts an editor asked for while the station requires approval.
+/// Rows are kept after the decision (state and who decided), so they are history too.
+/// `playlist` has no foreign key: a decided request must not stop a playlist's removal;
+/// approval checks the playlist again.
+const V3_PENDING_BROADCASTS: &str = "
+CREATE TABLE pending_broadcasts (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    playlist     INTEGER NOT NULL,
+    priority     TEXT NOT NULL,
+    at           INTEGER,
+    requested_by TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    state        TEXT NOT NULL DEFAULT 'pending',
+    decided_by   TEXT,
+    decided_at   INTEGER,
+    CHECK (priority IN ('normal', 'priority', 'emergency')),
+    CHECK (state IN ('pending', 'approved', 'rejected', 'expired')),
+    CHECK ((state = 'pending') = (decided_at IS NULL))
+) STRICT;
+
+CREATE INDEX pending_broadcasts_waiting ON pending_broadcasts (state) WHERE state = 'pending';
 ";
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`] in one transaction.

@@ -1,6 +1,7 @@
 //! The whole daemon in-process on a port-0 listener with a wav output: a broadcast's
 //! captured audio (chime, clips in order, gaps, loudness, ceiling), its log row, and the
-//! HTTP API's contract (health, OpenAPI, error bodies, auth).
+//! HTTP API's contract (health, OpenAPI, error bodies, auth), and an editor's broadcast
+//! held for approval airing only once an approver approves it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -385,4 +386,78 @@ async fn an_accepted_one_shot_survives_a_restart() {
     let _ = stop.send(());
     task.await.unwrap();
     assert_eq!(waiting, 1, "the one-shot for {at} was lost in the restart");
+}
+
+/// A session for a new user of `role`, made straight in the store: `Cookie` and CSRF lines.
+fn session_headers(store: &Store, name: &str, role: loa::store::Role) -> String {
+    let now = chrono::Utc::now();
+    let user = store.upsert_user(name, role, "unused-hash", now).unwrap();
+    let secret = loa::accounts::new_secret();
+    let csrf = loa::accounts::new_secret();
+    store
+        .create_session(
+            &loa::accounts::secret_hash(&secret),
+            user.id,
+            &csrf,
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .unwrap();
+    format!("Cookie: loa_session={secret}\r\nX-CSRF-Token: {csrf}\r\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editors_broadcast_airs_only_after_approval_and_the_log_names_both() {
+    let mut s = station();
+    s.config.station.approval_required = true;
+    let store = Store::open(&s.config.station.data_dir.join("loa.db")).unwrap();
+    let editor = session_headers(&store, "hoa", loa::store::Role::Editor);
+    let approver = session_headers(&store, "tuan", loa::store::Role::Approver);
+    let (addr, _engine, stop, task) = start(s.config.clone()).await;
+    let logged = || {
+        store
+            .log_between(
+                chrono::Utc::now() - chrono::Duration::hours(1),
+                chrono::Utc::now() + chrono::Duration::hours(1),
+            )
+            .unwrap()
+    };
+
+    let body = format!("{{\"playlist\": {}}}", s.playlist.0);
+    let (status, reply) = http(addr, "POST", "/api/broadcasts", &editor, &body).await;
+    assert_eq!(status, 202, "{reply}");
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["status"], "waiting_for_approval");
+    let id = reply["pending"]["id"].as_i64().unwrap();
+    // Nothing airs while it waits (well past the 0.5 s warm-up it would have needed).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(logged().is_empty(), "aired before approval");
+
+    let (status, reply) = http(
+        addr,
+        "POST",
+        &format!("/api/broadcasts/pending/{id}/approve"),
+        &approver,
+        "",
+    )
+    .await;
+    assert_eq!(status, 202, "{reply}");
+    let mut row = None;
+    for _ in 0..300 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(r) = logged().into_iter().find(|r| r.ended_at.is_some()) {
+            row = Some(r);
+            break;
+        }
+    }
+    let row = row.expect("the approved broadcast was logged within 30 s");
+    let _ = stop.send(());
+    task.await.unwrap();
+    assert_eq!(row.outcome, Outcome::Played, "{row:?}");
+    assert_eq!(
+        row.origin,
+        loa::model::Origin::Manual {
+            requested_by: "hoa, approved by tuan".to_owned()
+        }
+    );
 }

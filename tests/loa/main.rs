@@ -1,6 +1,6 @@
 //! loa's one integration-test binary: the engine simulated over a month, the whole daemon
 //! on a port-0 listener, the CLI, the real ALSA path, SIGKILL fault rounds, the Debian
-//! package and systemd unit, the panel's routes, ingest and export/import.
+//! package and systemd unit, the panel's routes, ingest and export/import, and the upload size limit against the real daemon.
 
 mod alsa;
 mod cli;
@@ -12,3 +12,4 @@ mod panel;
 mod simulation;
 mod support;
 mod transfer;
+mod upload_limit;

@@ -18,6 +18,8 @@ use crate::support::write_config;
 
 mod access;
 mod admin;
+mod approval;
+mod hardening;
 mod resources;
 
 const TOKEN: &str = "panel-test-token-0123456789";
@@ -98,7 +100,8 @@ pub(super) async fn send(
 pub(super) struct Panel {
     pub(super) addr: SocketAddr,
     pub(super) dir: tempfile::TempDir,
-    _inbox: loa::engine::EngineInbox,
+    /// The engine's end: nothing runs it; tests read the commands the panel sent.
+    pub(super) inbox: loa::engine::EngineInbox,
 }
 
 impl Panel {
@@ -123,13 +126,12 @@ impl Panel {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = panel::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Panel {
-            addr,
-            dir,
-            _inbox: inbox,
-        }
+        tokio::spawn(panel::serve(
+            listener,
+            panel::router(state),
+            std::future::pending(),
+        ));
+        Panel { addr, dir, inbox }
     }
 
     pub(super) async fn call(

@@ -1,0 +1,385 @@
+//! Manual broadcasts and their approval: the one place a play-now, one-shot or emergency
+//! request from the API or the broadcast page becomes an engine command, or — when the
+//! station requires approval and the caller is an editor — a pending request that waits
+//! for an approver. Also the pending list and the approve / reject routes (JSON and page
+//! forms) and the page's pending section. It decides who may air what; it does not decide
+//! when things play (the engine does) or store rows itself (the store does).
+//!
+//! Decisions: an approved play-now airs at approval time; an approved one-shot airs at its
+//! instant, and one whose instant has passed by then is refused (409 `expired`) and marked
+//! expired rather than aired late; an editor's emergency is held too (the station chose
+//! approval) but listed first and marked urgent. Approvers, admins and bearer tokens air at
+//! once.
+
+use std::fmt::Write as _;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::auth::{ApiUser, PageUser, Principal};
+use super::body::Path;
+use super::i18n::Lang;
+use super::pages::{csrf_field, esc, local};
+use super::{ApiError, PanelState, audit};
+use crate::engine::Command;
+use crate::engine::core::ManualRequest;
+use crate::model::{PlaylistId, Priority};
+use crate::store::{Decision, NewPendingBroadcast, PendingBroadcast, Role};
+
+/// The pending-broadcast routes (API and page forms).
+pub(super) fn routes() -> Router<PanelState> {
+    Router::new()
+        .route("/api/broadcasts/pending", get(list))
+        .route("/api/broadcasts/pending/{id}/approve", post(approve_api))
+        .route("/api/broadcasts/pending/{id}/reject", post(reject_api))
+        .route("/broadcast/pending/{id}/approve", post(approve_page))
+        .route("/broadcast/pending/{id}/reject", post(reject_page))
+}
+
+/// What became of a broadcast request.
+pub(super) enum Requested {
+    /// Sent to the engine.
+    Sent,
+    /// Held for an approver.
+    Held(PendingBroadcast),
+}
+
+/// A pending request as the API shows it.
+#[derive(Debug, Serialize)]
+pub(super) struct PendingView {
+    #[serde(flatten)]
+    row: PendingBroadcast,
+    /// The playlist's name (empty when it was removed since).
+    playlist_name: String,
+    /// An emergency: shown first and marked urgent.
+    urgent: bool,
+    /// `waiting_for_approval`.
+    status: &'static str,
+}
+
+fn view(state: &PanelState, row: PendingBroadcast) -> PendingView {
+    let playlist_name = state
+        .store
+        .playlist(row.playlist)
+        .map(|p| p.name)
+        .unwrap_or_default();
+    PendingView {
+        urgent: row.priority == Priority::Emergency,
+        row,
+        playlist_name,
+        status: "waiting_for_approval",
+    }
+}
+
+/// Whether this caller's broadcasts wait for an approver.
+fn needs_approval(state: &PanelState, who: &Principal) -> bool {
+    state.config.station.approval_required && who.role < Role::Approver
+}
+
+/// The one way a manual broadcast is asked for (editor): checks the playlist, then sends
+/// it to the engine or holds it for approval; either is written to the audit trail.
+pub(super) fn request(
+    state: &PanelState,
+    who: &Principal,
+    playlist: PlaylistId,
+    priority: Priority,
+    at: Option<DateTime<Utc>>,
+) -> Result<Requested, ApiError> {
+    who.require(Role::Editor)?;
+    let list = state.store.playlist(playlist)?;
+    if list.items.is_empty() {
+        return Err(ApiError::unprocessable(format!(
+            "playlist \"{}\" is empty",
+            list.name
+        )));
+    }
+    let detail = format!(
+        "{priority:?}{}",
+        at.map(|t| format!(" at {}", t.to_rfc3339()))
+            .unwrap_or_default()
+    );
+    if needs_approval(state, who) {
+        let now = state.clock.now();
+        if let Some(t) = at.filter(|t| *t <= now) {
+            return Err(ApiError::unprocessable(format!(
+                "the instant {} has passed; leave `at` out to play as soon as it is approved",
+                t.to_rfc3339()
+            )));
+        }
+        let held = state.store.add_pending_broadcast(
+            &NewPendingBroadcast {
+                playlist,
+                priority,
+                at,
+                requested_by: who.actor(),
+            },
+            now,
+        )?;
+        audit(
+            state,
+            who,
+            "broadcast.hold",
+            format!("pending broadcast {}", held.id),
+            format!("playlist {playlist} {detail}; waits for an approver"),
+        );
+        return Ok(Requested::Held(held));
+    }
+    send(state, playlist, priority, at, who.actor())?;
+    audit(
+        state,
+        who,
+        "broadcast.request",
+        format!("playlist {playlist}"),
+        detail,
+    );
+    Ok(Requested::Sent)
+}
+
+fn send(
+    state: &PanelState,
+    playlist: PlaylistId,
+    priority: Priority,
+    at: Option<DateTime<Utc>>,
+    requested_by: String,
+) -> Result<(), ApiError> {
+    if state.engine.send(Command::Request(ManualRequest {
+        playlist,
+        priority,
+        at,
+        requested_by,
+    })) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("the engine is shutting down"))
+    }
+}
+
+/// The JSON answer to `POST /api/broadcasts`.
+pub(super) fn answer(state: &PanelState, r: Requested) -> Response {
+    let body = match r {
+        Requested::Sent => serde_json::json!({"accepted": true, "status": "sent"}),
+        Requested::Held(row) => serde_json::json!({
+            "accepted": true,
+            "status": "waiting_for_approval",
+            "message": "the station requires approval: this broadcast airs when an approver approves it",
+            "pending": view(state, row),
+        }),
+    };
+    (StatusCode::ACCEPTED, Json(body)).into_response()
+}
+
+/// `GET /api/broadcasts/pending` (viewer): waiting requests, emergencies first.
+async fn list(
+    State(state): State<PanelState>,
+    _: ApiUser,
+) -> Result<Json<Vec<PendingView>>, ApiError> {
+    let rows = state.store.pending_broadcasts()?;
+    Ok(Json(rows.into_iter().map(|r| view(&state, r)).collect()))
+}
+
+/// Approves request `id`: it airs as if the approver had asked for it now.
+fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadcast, ApiError> {
+    who.require(Role::Approver)?;
+    let now = state.clock.now();
+    let row = state
+        .store
+        .pending_broadcasts()?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| not_waiting(id))?;
+    if let Some(at) = row.at.filter(|t| *t <= now) {
+        state
+            .store
+            .decide_pending_broadcast(id, Decision::Expired, &who.actor(), now)?;
+        audit(
+            state,
+            who,
+            "broadcast.expire",
+            format!("pending broadcast {id}"),
+            format!("approved after its instant {} had passed", at.to_rfc3339()),
+        );
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "expired",
+            format!(
+                "pending broadcast {id} was for {}, which has passed; it was not aired. Ask \
+                 for it again with a new time",
+                at.to_rfc3339()
+            ),
+        ));
+    }
+    let list = state.store.playlist(row.playlist)?;
+    if list.items.is_empty() {
+        return Err(ApiError::unprocessable(format!(
+            "playlist \"{}\" is empty now; reject this request or fill the playlist",
+            list.name
+        )));
+    }
+    let row = state
+        .store
+        .decide_pending_broadcast(id, Decision::Approved, &who.actor(), now)
+        .map_err(|_| not_waiting(id))?;
+    send(
+        state,
+        row.playlist,
+        row.priority,
+        row.at,
+        format!("{}, approved by {}", row.requested_by, who.actor()),
+    )?;
+    audit(
+        state,
+        who,
+        "broadcast.approve",
+        format!("pending broadcast {id}"),
+        format!(
+            "playlist {} {:?} asked for by {}",
+            row.playlist, row.priority, row.requested_by
+        ),
+    );
+    Ok(row)
+}
+
+/// Rejects request `id`: it never airs.
+fn reject(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadcast, ApiError> {
+    who.require(Role::Approver)?;
+    let row = state
+        .store
+        .decide_pending_broadcast(id, Decision::Rejected, &who.actor(), state.clock.now())
+        .map_err(|_| not_waiting(id))?;
+    audit(
+        state,
+        who,
+        "broadcast.reject",
+        format!("pending broadcast {id}"),
+        format!(
+            "playlist {} {:?} asked for by {}",
+            row.playlist, row.priority, row.requested_by
+        ),
+    );
+    Ok(row)
+}
+
+fn not_waiting(id: i64) -> ApiError {
+    ApiError::not_found(format!(
+        "no broadcast {id} is waiting for approval (already decided, or never asked for)"
+    ))
+}
+
+/// `POST /api/broadcasts/pending/{id}/approve` (approver): 202, it is sent to the engine.
+async fn approve_api(
+    State(state): State<PanelState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let row = approve(&state, &who, id)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"accepted": true, "status": "sent", "approved": row})),
+    )
+        .into_response())
+}
+
+/// `POST /api/broadcasts/pending/{id}/reject` (approver).
+async fn reject_api(
+    State(state): State<PanelState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let row = reject(&state, &who, id)?;
+    Ok(Json(serde_json::json!({"status": "rejected", "rejected": row})).into_response())
+}
+
+/// `POST /broadcast/pending/{id}/approve` (form, approver).
+async fn approve_page(
+    State(state): State<PanelState>,
+    PageUser(who): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    match approve(&state, &who, id) {
+        Ok(_) => Ok(Redirect::to("/broadcast?sent=1").into_response()),
+        Err(e) if e.code() == "expired" => Ok(Redirect::to("/broadcast?expired=1").into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /broadcast/pending/{id}/reject` (form, approver).
+async fn reject_page(
+    State(state): State<PanelState>,
+    PageUser(who): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    reject(&state, &who, id)?;
+    Ok(Redirect::to("/broadcast?rejected=1").into_response())
+}
+
+/// The broadcast page's pending section: approve / reject buttons for approvers, "waiting
+/// for approval" for everyone else; empty when nothing waits.
+pub(super) fn section(
+    state: &PanelState,
+    user: &Principal,
+    lang: Lang,
+) -> Result<String, ApiError> {
+    let note = if user.role >= Role::Editor && needs_approval(state, user) {
+        format!("<p class=\"muted\">{}</p>", lang.t("your broadcasts wait"))
+    } else {
+        String::new()
+    };
+    let rows = state.store.pending_broadcasts()?;
+    if rows.is_empty() {
+        return Ok(note);
+    }
+    let now = state.clock.now();
+    let mut out = format!(
+        "{note}<section class=\"card\" id=\"pending\"><h2>{}</h2><ul>",
+        lang.t("pending broadcasts")
+    );
+    for r in rows {
+        let name = state
+            .store
+            .playlist(r.playlist)
+            .map(|p| p.name)
+            .unwrap_or_else(|_| format!("#{}", r.playlist));
+        let urgent = if r.priority == Priority::Emergency {
+            format!("<strong class=\"alert\">{}</strong> ", lang.t("urgent"))
+        } else {
+            String::new()
+        };
+        let when = match r.at {
+            Some(t) if t <= now => format!("{} ({})", local(state, t), lang.t("time passed")),
+            Some(t) => local(state, t),
+            None => lang.t("when approved").to_owned(),
+        };
+        let _ = write!(
+            out,
+            "<li>{urgent}<b>{}</b> — {when} — {} {} ({})",
+            esc(&name),
+            lang.t("asked by"),
+            esc(&r.requested_by),
+            local(state, r.requested_at),
+        );
+        if user.role >= Role::Approver {
+            let csrf = csrf_field(user);
+            let _ = write!(
+                out,
+                "<div><form method=\"post\" action=\"/broadcast/pending/{id}/approve\" class=\"inline\">{csrf}\
+                 <button type=\"submit\">{approve}</button></form> \
+                 <form method=\"post\" action=\"/broadcast/pending/{id}/reject\" class=\"inline\">{csrf}\
+                 <button type=\"submit\" class=\"secondary\">{reject}</button></form></div>",
+                id = r.id,
+                approve = lang.t("approve"),
+                reject = lang.t("reject"),
+            );
+        } else {
+            let _ = write!(out, " <em>{}</em>", lang.t("waiting for approval"));
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ul></section>");
+    Ok(out)
+}
