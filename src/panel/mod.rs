@@ -24,7 +24,7 @@ mod playlist_api;
 mod programme_api;
 mod report_api;
 mod static_files;
-mod upload;
+pub(crate) mod upload;
 
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
 
