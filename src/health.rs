@@ -227,7 +227,10 @@ pub fn media(store: Option<&Store>, data_dir: &Path) -> Check {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Check::ok(
                 "media",
-                format!("{} not created yet (made by the first upload)", dir.display()),
+                format!(
+                    "{} not created yet (made by the first upload)",
+                    dir.display()
+                ),
             );
         }
         Err(e) => return Check::problem("media", format!("{}: {e}", dir.display()), fix_perm),
