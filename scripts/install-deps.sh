@@ -2,12 +2,13 @@
 # Installs the Debian packages loa needs to build, test and run. Idempotent.
 #   build:  build-essential (the bundled SQLite is C), pkg-config, libasound2-dev (ALSA)
 #   tests:  alsa-utils (aplay, for diagnosing the ALSA file-plugin test), systemd
-#           (systemd-analyze rates the unit's hardening), dpkg-dev (the .deb check)
+#           (systemd-analyze rates the unit's hardening), dpkg-dev (the .deb check),
+#           curl (try-install asks the installed daemon)
 #   media:  ffmpeg, sox, espeak-ng (regenerating demo media and fixtures; benchmarks)
 #   panel:  chromium, chromium-driver (headless browser for the end-to-end tests),
 #           nodejs, npm (the test runner and playwright-core that drives chromium)
 set -euo pipefail
-packages=(build-essential pkg-config libasound2-dev alsa-utils systemd dpkg-dev ffmpeg sox espeak-ng ca-certificates
+packages=(build-essential pkg-config libasound2-dev alsa-utils systemd dpkg-dev curl ffmpeg sox espeak-ng ca-certificates
   chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do

@@ -116,6 +116,13 @@ where
         ),
         Err(e) => tracing::error!(error = %e, "cannot sweep the media directory"),
     }
+    let cut_off = panel::upload::sweep_leftovers(data_dir);
+    if cut_off > 0 {
+        tracing::warn!(
+            removed = cut_off,
+            "removed temporary files of uploads cut off by a crash"
+        );
+    }
     if config.station.seed_demo {
         match seed::seed_if_empty(&store, &media_dir, &wiring.shipped_media, Utc::now()) {
             Ok(true) => tracing::info!("seeded the demo campaign into the empty database"),

@@ -221,13 +221,16 @@ pub fn media(store: Option<&Store>, data_dir: &Path) -> Check {
             return Check::problem(
                 "media",
                 format!("{} is not a directory", dir.display()),
-                "remove it; loa recreates the directory on start",
+                "remove it; loa makes the directory at the next upload",
             );
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Check::ok(
                 "media",
-                format!("{} not created yet (made on first start)", dir.display()),
+                format!(
+                    "{} not created yet (made by the first upload)",
+                    dir.display()
+                ),
             );
         }
         Err(e) => return Check::problem("media", format!("{}: {e}", dir.display()), fix_perm),

@@ -202,10 +202,24 @@ fn sweep_removes_leftovers_of_dead_uploads_but_keeps_clips() {
     // renamed into place whose row was never written.
     std::fs::write(media.join(".upload-0-1-2.mp3"), b"half").unwrap();
     std::fs::write(media.join(format!("{}.mp3", "ab".repeat(32))), b"orphan").unwrap();
-    // A live process's upload (ours) is left alone.
-    let live = format!(".upload-{}-9-9.mp3", std::process::id());
+    // Another live process's upload (`loa add` beside the daemon) is left alone.
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let live = format!(".upload-{}-9-9.mp3", other.id());
     std::fs::write(media.join(&live), b"in flight").unwrap();
-    assert_eq!(sweep_orphans(&store, &media).unwrap(), 2);
+    // Regression: a leftover carrying the sweeping process's own pid is from an earlier
+    // boot (a restarted daemon can get the crashed one's pid), never in flight.
+    std::fs::write(
+        media.join(format!(".upload-{}-3-4.mp3", std::process::id())),
+        b"from before the power cut",
+    )
+    .unwrap();
+    let swept = sweep_orphans(&store, &media).unwrap();
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_eq!(swept, 3);
     assert_eq!(files_in(&media), [live, format!("{}.flac", clip.sha256)]);
 }
 

@@ -141,8 +141,12 @@ pub fn sweep_orphans(store: &Store, media_dir: &Path) -> Result<usize, LibraryEr
     Ok(removed)
 }
 
-/// Whether `name` is an upload being written right now by a live process (the daemon
-/// and `loa add` may run side by side): `.upload-<pid>-…` with `/proc/<pid>` present.
+/// Whether `name` is an upload being written right now by another live process (the
+/// daemon and `loa add` may run side by side): `.upload-<pid>-…` with `/proc/<pid>`
+/// present and `<pid>` not this process. Nothing ingests in this process while it sweeps,
+/// so a leftover carrying its own pid is from an earlier boot: after a power cut the
+/// restarted daemon may well get the pid the crashed one had, and would otherwise keep
+/// that leftover (up to an upload's size) for ever.
 fn upload_in_flight(name: &str) -> bool {
     let Some(rest) = name.strip_prefix(UPLOAD_PREFIX) else {
         return false;
@@ -150,6 +154,7 @@ fn upload_in_flight(name: &str) -> bool {
     let pid = rest.split('-').next().unwrap_or_default();
     !pid.is_empty()
         && pid.bytes().all(|b| b.is_ascii_digit())
+        && pid != std::process::id().to_string()
         && Path::new("/proc").join(pid).exists()
 }
 

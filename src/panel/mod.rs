@@ -30,7 +30,7 @@ mod report_api;
 mod server;
 mod static_files;
 mod timeout;
-mod upload;
+pub(crate) mod upload;
 mod words;
 
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;

@@ -93,6 +93,12 @@ pub async fn ingest_upload(
             .await
             .map_err(|e| UploadError::Internal(format!("cannot write {}: {e}", path.display())))?;
     }
+    // tokio's File hands the last write to a blocking thread and returns: without this
+    // flush the worker below may read the file before that write lands and refuse a
+    // complete upload as truncated (seen in the SIGKILL fault test).
+    file.flush()
+        .await
+        .map_err(|e| UploadError::Internal(format!("cannot write {}: {e}", path.display())))?;
     drop(file);
     let store = state.store.clone();
     let media = library::media_dir(&data_dir);
@@ -174,6 +180,32 @@ fn extension(name: &str) -> &'static str {
     }
 }
 
+/// Removes what uploads cut off by a crash left under `DATA_DIR/uploads` (a SIGKILL or a
+/// power cut gives [`RemoveOnDrop`] no chance to run). Call at start, before the panel
+/// serves: only the daemon writes there, so nothing in it is in flight. Returns how many
+/// temporary directories were removed.
+pub fn sweep_leftovers(data_dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("uploads")) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let gone = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match gone {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove an upload left by a crash")
+            }
+        }
+    }
+    removed
+}
+
 /// Removes the temporary directory however the upload ends.
 struct RemoveOnDrop(PathBuf);
 
@@ -194,6 +226,22 @@ fn remove(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftovers_of_cut_off_uploads_are_swept_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(sweep_leftovers(dir.path()), 0, "no uploads directory yet");
+        let cut = dir.path().join("uploads").join("abc");
+        std::fs::create_dir_all(&cut).unwrap();
+        std::fs::write(cut.join("upload.wav"), b"RIFF half").unwrap();
+        assert_eq!(sweep_leftovers(dir.path()), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("uploads"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
 
     #[test]
     fn client_names_never_become_paths() {

@@ -1,5 +1,5 @@
 //! The `loa` binary as a technician uses it: `cron`, `check`, `next`, `play` to a wav
-//! file, and exit codes for bad input.
+//! file, exit codes for bad input, and plain log lines for journald.
 
 use crate::support::{read_wav, repo, run, write_config};
 
@@ -174,4 +174,49 @@ fn check_names_each_problem_with_its_fix_and_exits_1() {
     assert!(out.contains("uploads are refused"), "{out}");
     assert!(out.contains("fix: delete unused clips"), "{out}");
     assert!(out.contains("ok      last_broadcast"), "{out}");
+}
+
+/// Regression: logs reached journald as `[2m2026-…[0m [33m WARN[0m …` because colour
+/// codes were written whatever stderr was. Off a terminal they are plain, and under
+/// journald (`JOURNAL_STREAM` set) they carry no timestamp of their own.
+#[test]
+fn logs_off_a_terminal_have_no_colour_codes_and_no_timestamp_under_journald() {
+    let dir = tempfile::tempdir().unwrap();
+    // An ALSA configuration with no PCM at all: `auto` falls back to null with a warning.
+    let alsa = dir.path().join("asound.conf");
+    std::fs::write(&alsa, "").unwrap();
+    let config = write_config(
+        dir.path(),
+        "[audio]\noutput = \"auto\"\nchime = \"\"\n[schedule]\nwarm_up_seconds = 0\nhold_seconds = 0\n",
+    );
+    for journald in [false, true] {
+        let mut cmd = crate::support::loa();
+        cmd.args([
+            "--config",
+            config.to_str().unwrap(),
+            "tone",
+            "--seconds",
+            "0.1",
+        ])
+        .env("ALSA_CONFIG_PATH", &alsa)
+        .env_remove("JOURNAL_STREAM")
+        .env_remove("NO_COLOR");
+        if journald {
+            cmd.env("JOURNAL_STREAM", "8:12345");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let err = stderr(&o);
+        let warn = err
+            .lines()
+            .find(|l| l.contains("falling back to null"))
+            .unwrap_or_else(|| panic!("no fallback warning logged: {err}"));
+        assert!(!warn.contains('\u{1b}'), "colour codes in {warn:?}");
+        assert!(warn.contains("WARN"), "{warn}");
+        let stamped = warn
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| chrono::DateTime::parse_from_rfc3339(w).is_ok());
+        assert_eq!(stamped, !journald, "journald={journald}: {warn:?}");
+    }
 }

@@ -1,13 +1,14 @@
 //! Power-cut safety: the real `loa serve` binary is killed with SIGKILL at random moments
-//! while the API is driven (playlist edits, play-now broadcasts, stops) and a programme
-//! fires every two seconds; after each kill the state is checked, and the next start
-//! must find it whole.
+//! while the API is driven (uploads, playlist edits, play-now broadcasts, stops) and a
+//! programme fires every two seconds; after each kill the state is checked, and the next
+//! start must find it whole.
 //!
 //! After every kill: the database passes `PRAGMA integrity_check`; every acknowledged
 //! playlist edit is stored (an edit in flight at the kill is either wholly there or wholly
-//! absent); every clip row has its complete original and no stray file remains; no
-//! scheduled occurrence is in the log twice. After every start: the first thing written to
-//! the relay is "off". The default suite runs `LOA_FAULT_ROUNDS` rounds (default 15);
+//! absent); every acknowledged upload has its row and complete original, and the upload in
+//! flight is wholly there or absent ([`uploads`]); no scheduled occurrence is in the log
+//! twice. After every start: the first thing written to the relay is "off", and the
+//! start-up sweep has removed every upload leftover and orphan original. The default suite runs `LOA_FAULT_ROUNDS` rounds (default 15);
 //! `scripts/fault-test.sh` and `.ci/run` run 120. `LOA_FAULT_SEED` replays a run.
 
 use std::collections::HashMap;
@@ -23,6 +24,10 @@ use loa::model::{ClashRule, ClipId, Origin, PlaylistId, Priority};
 use loa::store::{NewProgramme, Store};
 
 use crate::support::{loa, write_tone};
+
+mod uploads;
+
+use uploads::KnownClips;
 
 const TOKEN: &str = "fault-test-token-0123456789";
 
@@ -42,19 +47,32 @@ impl Rng {
     }
 }
 
-/// One HTTP/1.1 request; `None` when the connection fails (the daemon died).
+/// One HTTP/1.1 JSON request; `None` when the connection fails (the daemon died).
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    request(addr, method, path, "application/json", body.as_bytes())
+}
+
+/// One HTTP/1.1 request with the bearer token; `None` when the connection fails.
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let req = format!(
+    let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+         Authorization: Bearer {TOKEN}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\n\r\n",
         body.len()
     );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    let out = String::from_utf8_lossy(&out);
     let status = out.get(9..12)?.parse().ok()?;
     let body = out.split_once("\r\n\r\n").map(|x| x.1.to_owned())?;
     Some((status, body))
@@ -73,6 +91,8 @@ struct Station {
     dir: tempfile::TempDir,
     playlist: PlaylistId,
     clips: Vec<ClipId>,
+    /// The station's own clips by SHA-256.
+    shas: HashMap<String, ClipId>,
 }
 
 impl Station {
@@ -82,6 +102,7 @@ impl Station {
         let store = Store::open(&data.join("loa.db")).unwrap();
         let media = loa::library::media_dir(&data);
         let mut clips = Vec::new();
+        let mut shas = HashMap::new();
         for (i, title) in [
             "Tổng đài 111",
             "Trẻ em hạnh phúc",
@@ -92,11 +113,9 @@ impl Station {
         {
             let wav = dir.path().join(format!("clip-{i}.wav"));
             write_tone(&wav, 440.0 + 110.0 * i as f64, 0.4, -20.0);
-            clips.push(
-                loa::library::add_file(&store, &media, &wav, title, Utc::now())
-                    .unwrap()
-                    .id,
-            );
+            let clip = loa::library::add_file(&store, &media, &wav, title, Utc::now()).unwrap();
+            shas.insert(clip.sha256, clip.id);
+            clips.push(clip.id);
         }
         let playlist = store
             .create_playlist("Bản tin sáng", &clips[..2])
@@ -124,6 +143,7 @@ impl Station {
             dir,
             playlist,
             clips,
+            shas,
         }
     }
 
@@ -197,6 +217,12 @@ impl Station {
         (child, addr)
     }
 
+    /// The start-up sweep left no upload leftover (checked before anything is driven).
+    fn check_swept(&self, round: usize) {
+        let store = Store::open(&self.data().join("loa.db")).unwrap();
+        uploads::check_swept(&store, &self.data(), round);
+    }
+
     fn serve_log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default();
         log.lines().rev().take(20).collect::<Vec<_>>().join("\n")
@@ -224,20 +250,47 @@ struct Known {
 /// What the daemon was made to do in one round.
 #[derive(Debug, Default)]
 struct Tally {
+    acked_uploads: u64,
+    duplicate_uploads: u64,
     acked_edits: u64,
     conflicts: u64,
     broadcasts: u64,
 }
 
 /// Drives the API until the daemon dies; returns when a request fails.
-fn drive(addr: SocketAddr, station: &Station, known: &mut Known, rng: &mut Rng, tally: &mut Tally) {
+fn drive(
+    addr: SocketAddr,
+    station: &Station,
+    known: &mut Known,
+    clips: &mut KnownClips,
+    rng: &mut Rng,
+    tally: &mut Tally,
+) {
     loop {
         std::thread::sleep(Duration::from_millis(rng.below(40)));
-        match rng.below(20) {
+        match rng.below(24) {
+            20..=23 => {
+                // An upload: mostly new content, sometimes a re-upload of an earlier file.
+                let reupload = (rng.below(4) == 0).then(|| rng.next());
+                let file = clips.next_file(station.dir.path(), reupload);
+                let (content_type, body) = uploads::multipart(&file, rng.next());
+                if !clips.acked.contains_key(&file.sha256) {
+                    clips.in_flight = Some(file.sha256.clone());
+                }
+                let Some((code, body)) = request(addr, "POST", "/api/clips", &content_type, &body)
+                else {
+                    return;
+                };
+                tally.acked_uploads += 1;
+                if uploads::acknowledged(clips, &file, code, &body) {
+                    tally.duplicate_uploads += 1;
+                }
+            }
             0..=11 => {
+                let pool = clips.ids(&station.clips);
                 let n = 1 + rng.below(5) as usize;
                 let items: Vec<ClipId> = (0..n)
-                    .map(|_| station.clips[rng.below(3) as usize])
+                    .map(|_| pool[rng.below(pool.len() as u64) as usize])
                     .collect();
                 let body = serde_json::json!({
                     "version": known.version,
@@ -290,7 +343,7 @@ fn drive(addr: SocketAddr, station: &Station, known: &mut Known, rng: &mut Rng, 
 }
 
 /// The checks after a kill, with the daemon dead. Updates `known` to what is stored.
-fn check_after_kill(station: &Station, known: &mut Known, round: usize) {
+fn check_after_kill(station: &Station, known: &mut Known, clips: &mut KnownClips, round: usize) {
     let store = Store::open(&station.data().join("loa.db")).unwrap();
     store
         .check_integrity()
@@ -306,33 +359,8 @@ fn check_after_kill(station: &Station, known: &mut Known, round: usize) {
     known.version = stored.version;
     known.items = stored.items;
     known.in_flight = None;
-    // Every clip row has its complete original; nothing else is in the media directory.
-    let media = loa::library::media_dir(&station.data());
-    let clips = store.clips().unwrap();
-    assert_eq!(clips.len(), 3, "round {round}");
-    let mut expected: Vec<PathBuf> = clips
-        .iter()
-        .map(|c| {
-            let path = loa::library::clip_path(&media, c);
-            assert_eq!(
-                loa::library::sha256_file(&path).unwrap(),
-                c.sha256,
-                "round {round}: half-written clip {}",
-                path.display()
-            );
-            path
-        })
-        .collect();
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&media)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    expected.sort();
-    found.sort();
-    assert_eq!(
-        found, expected,
-        "round {round}: stray files in the media directory"
-    );
+    // Every acknowledged upload is there, whole; the one in flight is there or absent.
+    uploads::check_after_kill(&store, &station.data(), &station.shas, clips, round);
     // No scheduled occurrence is logged twice.
     let mut seen: HashMap<(i64, DateTime<Utc>), u32> = HashMap::new();
     let log = store
@@ -373,16 +401,18 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_plays_nothing_twice
         in_flight: None,
     };
     let mut tally = Tally::default();
+    let mut clips = KnownClips::default();
     let mut kills = 0;
     for round in 0..rounds {
         let (mut child, addr) = station.start(round);
+        station.check_swept(round);
         let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
         let delay = Duration::from_millis(50 + rng.below(2500));
         let killer = std::thread::spawn(move || {
             std::thread::sleep(delay);
             rustix::process::kill_process(pid, rustix::process::Signal::KILL)
         });
-        drive(addr, &station, &mut known, &mut rng, &mut tally);
+        drive(addr, &station, &mut known, &mut clips, &mut rng, &mut tally);
         killer.join().unwrap().unwrap();
         let status = child.wait().unwrap();
         assert_eq!(
@@ -394,11 +424,12 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_plays_nothing_twice
         kills += 1;
         // A relay command the daemon had started may still be finishing.
         std::thread::sleep(Duration::from_millis(30));
-        check_after_kill(&station, &mut known, round);
+        check_after_kill(&station, &mut known, &mut clips, round);
     }
     // A last clean start finds it all whole, settles the broadcasts cut by kills, and a
     // clean stop leaves the relay off.
     let (mut child, _addr) = station.start(rounds);
+    station.check_swept(rounds);
     std::thread::sleep(Duration::from_millis(300));
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
@@ -408,7 +439,8 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_plays_nothing_twice
         "a clean stop exits 0, not {status}: {}",
         station.serve_log_tail()
     );
-    check_after_kill(&station, &mut known, rounds);
+    check_after_kill(&station, &mut known, &mut clips, rounds);
+    station.check_swept(rounds);
     let relay = std::fs::read_to_string(station.relay_file()).unwrap();
     assert_eq!(
         relay.lines().last(),
@@ -430,9 +462,18 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_plays_nothing_twice
             .or_default() += 1;
     }
     println!(
-        "fault test: {kills} kills, 0 failures; {} acknowledged playlist edits, {} conflicts \
-         answered 409, {} play-now requests; playlist at version {}; log outcomes {outcomes:?}; \
-         relay switched on {} times",
+        "fault test: {kills} kills, 0 failures; {} acknowledged uploads ({} of them \
+         re-uploads of known content, {} clips in the library), uploads in flight at a kill: \
+         {} stored whole, {} absent; {} leftovers found after kills, all swept at the next \
+         start; {} acknowledged playlist edits, {} conflicts answered 409, {} play-now \
+         requests; playlist at version {}; log outcomes {outcomes:?}; relay switched on {} \
+         times",
+        tally.acked_uploads,
+        tally.duplicate_uploads,
+        store.clips().unwrap().len(),
+        clips.in_flight_kept,
+        clips.in_flight_absent,
+        clips.leftovers,
         tally.acked_edits,
         tally.conflicts,
         tally.broadcasts,
@@ -440,4 +481,5 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_plays_nothing_twice
         relay.lines().filter(|l| *l == "on").count()
     );
     assert!(tally.acked_edits > 0, "the test drove no edits");
+    assert!(tally.acked_uploads > 0, "the test drove no uploads");
 }

@@ -183,7 +183,15 @@ fn the_unit_is_notify_with_a_watchdog_and_ordered_after_sound_and_time_sync() {
     for target in ["sound.target", "time-sync.target"] {
         assert!(after.contains(target), "After= lacks {target}");
     }
-    assert_eq!(unit_value("Restart"), "on-failure");
+    // A broadcast box never gives up restarting (systemd's default start limit would
+    // leave it failed after 5 quick starts).
+    assert_eq!(unit_value("Restart"), "always");
+    assert_eq!(unit_value("StartLimitIntervalSec"), "0");
+    let restart_sec: u64 = unit_value("RestartSec").parse().unwrap();
+    assert!(
+        (1..=30).contains(&restart_sec),
+        "RestartSec={restart_sec}: a crash before a session must be back in time"
+    );
 }
 
 /// The exposure figure of `systemd-analyze security --offline=true`. There is no skip:
