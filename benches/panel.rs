@@ -97,7 +97,9 @@ fn main() {
     )
     .expect("config written");
 
-    println!("== seeding {CLIPS} clips (real ingest, `loa __analyse` children) and {PROGRAMMES} programmes");
+    println!(
+        "== seeding {CLIPS} clips (real ingest, `loa __analyse` children) and {PROGRAMMES} programmes"
+    );
     let started = Instant::now();
     let today = seed(&data, &exe);
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
@@ -122,7 +124,10 @@ fn main() {
     // One request each first: it must be a 200, and says how big the answer is.
     for (name, path) in &targets {
         let (status, raw) = get(port, path, &format!("Cookie: {cookie}"));
-        assert_eq!(status, 200, "{name}: {path} answered {status} before the load");
+        assert_eq!(
+            status, 200,
+            "{name}: {path} answered {status} before the load"
+        );
         let text = String::from_utf8_lossy(&raw);
         let count = |needle: &str| text.matches(needle).count();
         let what = match *name {
@@ -153,10 +158,24 @@ fn main() {
          {:<26} {:>9} {:>9} {:>9} {:>9} {:>7}  daemon memory after",
         "target", "req/s", "p50", "p99", "max", "non-2xx"
     );
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let mut failures = Vec::new();
     for (name, path) in &targets {
+        if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+            continue;
+        }
         let url = format!("http://127.0.0.1:{port}{path}");
+        let (daemon_before, wrk_before) = (cpu_ms(pid), children_cpu_ms());
         let r = wrk(&url, &cookie, &script, seconds);
+        let per_request = |ms: f64| ms / r.requests.max(1) as f64;
+        let cpu = format!(
+            "CPU per request: daemon {:.2} ms, wrk {:.2} ms",
+            per_request(cpu_ms(pid) - daemon_before),
+            per_request(children_cpu_ms() - wrk_before)
+        );
         let errors = r.connect + r.read + r.write + r.timeout;
         println!(
             "{name:<26} {:>9.1} {:>9} {:>9} {:>9} {:>7}  {}",
@@ -167,6 +186,7 @@ fn main() {
             r.non2xx,
             rss(pid).unwrap_or_else(|| "?".to_owned())
         );
+        println!("{:<26} {cpu}", "");
         if r.non2xx > 0 || errors > 0 {
             failures.push(format!(
                 "{name}: {} non-2xx answers, socket errors connect {} read {} write {} timeout {}",
@@ -309,7 +329,11 @@ fn seed(data: &Path, exe: &Path) -> NaiveDate {
         };
         store
             .create_programme(&NewProgramme {
-                name: format!("Chương trình {}: {}", i + 1, titles[(i * 13) % titles.len()]),
+                name: format!(
+                    "Chương trình {}: {}",
+                    i + 1,
+                    titles[(i * 13) % titles.len()]
+                ),
                 cron: CronExpr::parse(&cron).unwrap_or_else(|e| panic!("{cron}: {e}")),
                 playlist: playlists[i % PLAYLISTS],
                 campaign,
@@ -506,7 +530,9 @@ fn exchange(port: u16, request: &str) -> (u16, Vec<u8>) {
 fn get(port: u16, path: &str, header: &str) -> (u16, Vec<u8>) {
     exchange(
         port,
-        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{header}\r\nConnection: close\r\n\r\n"),
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{header}\r\nConnection: close\r\n\r\n"
+        ),
     )
 }
 
@@ -562,7 +588,13 @@ struct WrkResult {
 fn wrk(url: &str, cookie: &str, script: &Path, seconds: u64) -> WrkResult {
     let out = Command::new("wrk")
         .args(["-t", &THREADS.to_string(), "-c", &CONNECTIONS.to_string()])
-        .args(["-d", &format!("{seconds}s"), "--timeout", "10s", "--latency"])
+        .args([
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "10s",
+            "--latency",
+        ])
         .arg("-s")
         .arg(script)
         .args(["-H", &format!("Cookie: {cookie}")])
@@ -573,7 +605,12 @@ fn wrk(url: &str, cookie: &str, script: &Path, seconds: u64) -> WrkResult {
     let line = text
         .lines()
         .find(|l| l.starts_with("LOA "))
-        .unwrap_or_else(|| panic!("wrk printed no summary:\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+        .unwrap_or_else(|| {
+            panic!(
+                "wrk printed no summary:\n{text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
     let field = |k: &str| -> u64 {
         line.split_whitespace()
             .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
@@ -596,6 +633,33 @@ fn wrk(url: &str, cookie: &str, script: &Path, seconds: u64) -> WrkResult {
 
 fn ms(us: u64) -> String {
     format!("{:.1} ms", us as f64 / 1000.0)
+}
+
+/// User + system CPU time of process `pid` so far, in milliseconds.
+fn cpu_ms(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the state, field 3;
+    // utime and stime are fields 14 and 15, in clock ticks.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks * 1000.0 / hz
+}
+
+/// User + system CPU time of the waited-for children (the wrk runs), in milliseconds.
+fn children_cpu_ms() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is valid for the call.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
 }
 
 /// The daemon's VmRSS and VmHWM, in MiB.
