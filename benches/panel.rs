@@ -107,6 +107,11 @@ fn main() {
     let log_path = dir.path().join("stderr.log");
     let mut daemon = start(&exe, &config, &repo, &log_path);
     let pid = daemon.id();
+    std::thread::sleep(Duration::from_secs(1));
+    println!(
+        "daemon memory 1 s after start: {}",
+        rss(pid).unwrap_or_else(|| "?".to_owned())
+    );
     let cookie = login(port);
     let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
     let from = format!("{monday}T00:00:00%2B07:00");
@@ -148,7 +153,7 @@ fn main() {
 
     std::thread::sleep(Duration::from_secs(2));
     println!(
-        "\ndaemon RSS idle after seeding: {}",
+        "\ndaemon memory idle, after the login and one request each: {}",
         rss(pid).unwrap_or_else(|| "?".to_owned())
     );
     let script = dir.path().join("count.lua");
