@@ -202,6 +202,8 @@ pub(super) fn schedule_items(
         tz,
         approval_required: state.config.station.approval_required,
     };
+    let names: std::collections::HashMap<_, &str> =
+        programmes.iter().map(|p| (p.id, p.name.as_str())).collect();
     Ok(station
         .occurrences(from, to)
         .into_iter()
@@ -214,10 +216,9 @@ pub(super) fn schedule_items(
             ScheduleItem {
                 at: p.key.scheduled.with_timezone(&tz).to_rfc3339(),
                 programme: p.key.programme.0,
-                name: programmes
-                    .iter()
-                    .find(|x| x.id == p.key.programme)
-                    .map_or_else(String::new, |x| x.name.clone()),
+                name: names
+                    .get(&p.key.programme)
+                    .map_or_else(String::new, |n| (*n).to_owned()),
                 verdict,
                 rule,
             }

@@ -104,17 +104,25 @@ pub(super) fn csrf_field(user: &Principal) -> String {
 
 /// Escapes text for HTML content and attribute values.
 pub(super) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    // Copies the runs between special characters whole: the week and library pages escape
+    // 100-200 kB of names, and pushing them char by char was a tenth of their time.
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -141,6 +149,7 @@ mod tests {
             esc("<a href='x'>\"&"),
             "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
         );
+        assert_eq!(esc("Trẻ em & gia đình"), "Trẻ em &amp; gia đình");
         assert_eq!(mmss(61_400), "1:01");
     }
 }

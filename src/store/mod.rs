@@ -89,6 +89,8 @@ pub use users::{Role, Session, User};
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// Parsed cron expressions of programme rows, by text (see `programmes::CronCache`).
+    crons: programmes::CronCache,
 }
 
 /// Why a store operation failed.
@@ -255,6 +257,7 @@ impl Store {
     fn from_connection(conn: Connection) -> Store {
         Store {
             conn: Arc::new(Mutex::new(conn)),
+            crons: programmes::CronCache::default(),
         }
     }
 

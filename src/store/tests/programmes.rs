@@ -188,3 +188,43 @@ fn delete_hides_but_keeps_the_programme_and_its_id() {
     let new = store.create_programme(&again).unwrap();
     assert!(new.id > id, "ids are never reused");
 }
+
+#[test]
+fn a_changed_cron_is_read_back_through_the_parse_cache() {
+    let (store, id) = store_with_programme();
+    let before = store.programmes().unwrap();
+    assert_eq!(before[0].cron.as_str(), "30 5 * * MON-FRI");
+    let mut p = store.programme(id).unwrap();
+    p.cron = CronExpr::parse("0 17 * * *").unwrap();
+    store.update_programme(&p).unwrap();
+    let after = store.programmes().unwrap();
+    assert_eq!(after[0].cron, CronExpr::parse("0 17 * * *").unwrap());
+    let from = super::at("2026-06-01T00:00:00Z");
+    let tz = chrono_tz::Asia::Ho_Chi_Minh;
+    assert_eq!(
+        after[0].cron.iter_after(from, tz).next(),
+        Some(super::at("2026-06-01T10:00:00Z")),
+        "17:00 in Hanoi, not the old 05:30"
+    );
+}
+
+#[test]
+fn the_parse_cache_stays_bounded_and_correct() {
+    let cache = crate::store::programmes::CronCache::default();
+    let mut n = 0;
+    'fill: for d in 1..=28 {
+        for h in 0..24 {
+            for m in 0..60 {
+                let text = format!("{m} {h} {d} * *");
+                assert_eq!(cache.parse(&text).unwrap().as_str(), text);
+                assert!(cache.len() <= crate::store::programmes::CronCache::MAX);
+                n += 1;
+                if n > crate::store::programmes::CronCache::MAX + 10 {
+                    break 'fill;
+                }
+            }
+        }
+    }
+    assert!(cache.len() < 20, "emptied once full, then refilled");
+    assert!(cache.parse("61 * * * *").is_err(), "errors are not cached");
+}
