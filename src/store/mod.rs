@@ -66,7 +66,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::model::{LogId, OccurrenceKey, Playlist};
 
@@ -240,18 +240,25 @@ impl Store {
     }
 
     /// Runs SQLite's `PRAGMA integrity_check`; `Corrupt` lists the problems found.
+    ///
+    /// On disk it runs on a connection of its own, read-only: the check reads the whole
+    /// file, and `/healthz` and the dashboard ask for it on every request, so it must not
+    /// hold the shared connection the engine claims occurrences on (WAL lets the reader
+    /// and the writer work side by side).
     pub fn check_integrity(&self) -> Result<(), StoreError> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare("PRAGMA integrity_check")?;
-            let lines = stmt
-                .query_map([], |row| row.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            if lines == ["ok"] {
-                Ok(())
-            } else {
-                Err(StoreError::Corrupt(lines.join("; ")))
-            }
-        })
+        let file = self
+            .lock()
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        let Some(file) = file else {
+            return self.read(|tx| integrity_check(tx));
+        };
+        let conn = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| open_error(&file, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| open_error(&file, e))?;
+        integrity_check(&conn)
     }
 
     fn from_connection(conn: Connection) -> Store {
@@ -293,6 +300,19 @@ impl Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// `PRAGMA integrity_check` on `conn`: `Ok` when SQLite answers the single line "ok".
+fn integrity_check(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+    let lines = stmt
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    if lines == ["ok"] {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(lines.join("; ")))
     }
 }
 

@@ -109,6 +109,51 @@ fn open_creates_file_and_directories_and_sets_durable_pragmas() {
 }
 
 #[test]
+fn integrity_check_on_disk_finds_a_damaged_index_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loa.db");
+    let index_root: i64 = {
+        let store = Store::open(&path).unwrap();
+        store.check_integrity().unwrap();
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(
+            "CREATE TABLE khau_hieu(x TEXT); CREATE INDEX khau_hieu_x ON khau_hieu(x);",
+        )
+        .unwrap();
+        for i in 0..2000 {
+            tx.execute(
+                "INSERT INTO khau_hieu VALUES (?1)",
+                [format!("Nói không với hàng giả {i}")],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        conn.query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'khau_hieu_x'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // Overwrite the index's root page (past its header) with junk, as a bad SD card might.
+    let page = 4096;
+    let mut bytes = std::fs::read(&path).unwrap();
+    let start = usize::try_from(index_root - 1).unwrap() * page + 16;
+    bytes[start..start + 512].fill(0xA5);
+    std::fs::write(&path, bytes).unwrap();
+
+    let store = Store::open(&path).unwrap();
+    let err = store.check_integrity().unwrap_err();
+    assert!(
+        matches!(err, StoreError::Corrupt(_) | StoreError::Sqlite(_)),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn reopening_keeps_data_and_runs_no_migration_twice() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("loa.db");
