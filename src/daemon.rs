@@ -180,6 +180,7 @@ where
         store,
         engine: handle.clone(),
         clock: wiring.clock.clone(),
+        health: Default::default(),
     };
     let mut panel_stop = stop_rx.clone();
     let server = panel::serve(wiring.listener, panel::router(panel_state), async move {

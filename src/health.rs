@@ -405,9 +405,30 @@ pub fn last_broadcast_besides(
     }
 }
 
+/// The checks that read the whole database or look for every clip's file: the slow part
+/// of [`daemon_report`], which the panel shares between requests.
+pub fn stored_checks(config: &Config, store: &Store) -> [Check; 2] {
+    let data_dir = &config.station.data_dir;
+    [
+        database(store, &data_dir.join("loa.db")),
+        media(Some(store), data_dir),
+    ]
+}
+
 /// The daemon's report: the engine's view of output, relay and clock plus the store and
 /// disk checks, as served by `/healthz` and `/metrics`.
 pub fn daemon_report(
+    config: &Config,
+    store: &Store,
+    status: &EngineStatus,
+    now: DateTime<Utc>,
+) -> Report {
+    daemon_report_with(stored_checks(config, store), config, store, status, now)
+}
+
+/// [`daemon_report`] with the result of [`stored_checks`] already in hand.
+pub fn daemon_report_with(
+    [database, media]: [Check; 2],
     config: &Config,
     store: &Store,
     status: &EngineStatus,
@@ -423,8 +444,8 @@ pub fn daemon_report(
     Report {
         checks: vec![
             Check::ok("config", config.path.display().to_string()),
-            database(store, &data_dir.join("loa.db")),
-            media(Some(store), data_dir),
+            database,
+            media,
             self::output(output),
             relay(Ok(format!("{} ({relay_state})", relay_kind(config)))),
             clock(status.clock_synchronised),

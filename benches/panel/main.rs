@@ -114,6 +114,7 @@ fn main() {
     let to = format!("{}T00:00:00%2B07:00", monday + chrono::Duration::days(7));
     let targets = [
         ("dashboard", "/".to_owned()),
+        ("/healthz", "/healthz".to_owned()),
         ("library", "/library".to_owned()),
         ("schedule (week)", "/schedule".to_owned()),
         ("GET /api/clips", "/api/clips".to_owned()),

@@ -14,7 +14,7 @@ use super::auth::ApiUser;
 use super::body::{self, Query};
 use super::{ApiError, PanelState};
 use crate::cron::CronExpr;
-use crate::engine::{Command, EngineStatus};
+use crate::engine::Command;
 use crate::health;
 use crate::model::{PlaylistId, Priority};
 use crate::schedule::{Station, Verdict};
@@ -63,7 +63,7 @@ fn normal() -> Priority {
 /// degraded (warnings keep 200).
 pub(super) async fn healthz(State(state): State<PanelState>) -> impl IntoResponse {
     let status = state.engine.status();
-    let report = health_report(&state, &status).await;
+    let report = super::health_report::report(&state, &status, state.clock.now()).await;
     let healthy = report.problems() == 0;
     let checks: serde_json::Map<String, serde_json::Value> = report
         .checks
@@ -86,29 +86,10 @@ pub(super) async fn healthz(State(state): State<PanelState>) -> impl IntoRespons
     (code, Json(body))
 }
 
-/// The health report, computed off the async threads (it reads the database and disk).
-async fn health_report(state: &PanelState, status: &EngineStatus) -> health::Report {
-    let (config, store, status, now) = (
-        state.config.clone(),
-        state.store.clone(),
-        status.clone(),
-        state.clock.now(),
-    );
-    tokio::task::spawn_blocking(move || health::daemon_report(&config, &store, &status, now))
-        .await
-        .unwrap_or_else(|e| health::Report {
-            checks: vec![health::Check::problem(
-                "health",
-                format!("the health check panicked: {e}"),
-                "see the daemon's log",
-            )],
-        })
-}
-
 /// `GET /metrics`: Prometheus text.
 pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoResponse {
     let status = state.engine.status();
-    let report = health_report(&state, &status).await;
+    let report = super::health_report::report(&state, &status, state.clock.now()).await;
     let mut text = format!(
         "# HELP loa_broadcasts_started_total Broadcasts started since the daemon started.\n\
          # TYPE loa_broadcasts_started_total counter\n\

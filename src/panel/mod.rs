@@ -13,6 +13,7 @@ mod api;
 pub mod auth;
 mod body;
 mod clips_api;
+mod health_report;
 mod i18n;
 mod login;
 mod openapi;
@@ -33,6 +34,7 @@ mod timeout;
 pub(crate) mod upload;
 mod words;
 
+pub use health_report::{HealthCache, STORED_CHECKS_FRESH_FOR};
 pub use openapi::DOCUMENTED as DOCUMENTED_ROUTES;
 pub use server::{HEADER_TIMEOUT, serve};
 pub use timeout::{REQUEST_TIMEOUT, UPLOAD_IDLE_TIMEOUT, UPLOAD_TIMEOUT};
@@ -60,6 +62,8 @@ pub struct PanelState {
     pub engine: EngineHandle,
     /// The wall clock.
     pub clock: Arc<dyn Clock>,
+    /// The last result of the slow health checks, shared by requests.
+    pub health: Arc<HealthCache>,
 }
 
 /// An API error: a status and a stable code with a message for people.

@@ -32,7 +32,7 @@ pub(super) async fn dashboard(
 ) -> Html<String> {
     let now = state.clock.now();
     let status = state.engine.status().as_of(now);
-    let report = report(&state, &status, now).await;
+    let report = super::health_report::report(&state, &status, now).await;
     let mut body = String::new();
     on_air_card(&mut body, &state, lang, status.on_air.as_ref());
     health_alerts(&mut body, lang, &report);
@@ -47,20 +47,6 @@ pub(super) async fn dashboard(
     today(&mut body, &state, lang, now);
     recent(&mut body, &state, lang, &status, now);
     page(lang, Some(&user), lang.t("dashboard"), "/", &body)
-}
-
-/// The health report `/healthz` serves, computed off the async threads.
-async fn report(state: &PanelState, status: &EngineStatus, now: DateTime<Utc>) -> health::Report {
-    let (config, store, status) = (state.config.clone(), state.store.clone(), status.clone());
-    tokio::task::spawn_blocking(move || health::daemon_report(&config, &store, &status, now))
-        .await
-        .unwrap_or_else(|e| health::Report {
-            checks: vec![health::Check::problem(
-                "health",
-                format!("the health check panicked: {e}"),
-                "see the daemon's log",
-            )],
-        })
 }
 
 /// The on-air card. `data-key` names the broadcast shown, so the script reloads the page

@@ -367,3 +367,25 @@ async fn the_dashboard_shows_what_healthz_reports_with_the_fix() {
         assert!(page.contains("timedatectl set-ntp true"), "the clock's fix");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_reports_a_broken_media_directory_once_the_shared_checks_are_stale() {
+    // The database and media checks are shared between requests for a moment
+    // (STORED_CHECKS_FRESH_FOR); past it, a change on disk must show.
+    let p = Panel::start("").await;
+    let level = |reply: super::Reply| reply.json()["checks"]["media"]["level"].clone();
+    let media = p.dir.path().join("data/media");
+    let _ = std::fs::remove_dir_all(&media);
+    assert_eq!(level(p.call("GET", "/healthz", &[], None).await), "ok");
+    std::fs::write(&media, "không phải thư mục").unwrap();
+    tokio::time::sleep(loa::panel::STORED_CHECKS_FRESH_FOR + std::time::Duration::from_millis(50))
+        .await;
+    let after = p.call("GET", "/healthz", &[], None).await.json();
+    assert_eq!(after["checks"]["media"]["level"], "problem", "{after}");
+    assert!(
+        after["checks"]["media"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("is not a directory")),
+        "{after}"
+    );
+}

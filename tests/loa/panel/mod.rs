@@ -123,6 +123,7 @@ impl Panel {
             clock: Arc::new(SystemClock {
                 assume_synchronised: true,
             }),
+            health: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
