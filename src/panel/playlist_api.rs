@@ -125,13 +125,7 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     who.require(Role::Editor)?;
-    state
-        .store
-        .delete_playlist(PlaylistId(id))
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => ApiError::new(StatusCode::CONFLICT, "in_use", m),
-            other => other.into(),
-        })?;
+    state.store.delete_playlist(PlaylistId(id))?;
     audit(
         &state,
         &who,

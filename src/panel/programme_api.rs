@@ -232,13 +232,7 @@ async fn delete_campaign(
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     who.require(Role::Editor)?;
-    state
-        .store
-        .delete_campaign(CampaignId(id))
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => ApiError::new(StatusCode::CONFLICT, "in_use", m),
-            other => other.into(),
-        })?;
+    state.store.delete_campaign(CampaignId(id))?;
     audit(
         &state,
         &who,

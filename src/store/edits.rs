@@ -9,15 +9,21 @@ impl Store {
     /// Deletes a campaign no programme refers to.
     pub fn delete_campaign(&self, id: CampaignId) -> Result<(), StoreError> {
         self.write(|tx| {
-            let used: i64 = tx.query_row(
-                "SELECT count(*) FROM programmes WHERE campaign = ?1",
-                [id.0],
-                |r| r.get(0),
-            )?;
-            if used > 0 {
-                return Err(StoreError::Invalid(format!(
-                    "campaign {id} has {used} programme(s); move or delete them first"
-                )));
+            let users = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT 'programme \"' || name || '\"' || CASE deleted WHEN 1
+                         THEN ' (deleted, kept for the log)' ELSE '' END
+                     FROM programmes WHERE campaign = ?1 ORDER BY id",
+                )?;
+                stmt.query_map([id.0], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            if !users.is_empty() {
+                return Err(StoreError::InUse {
+                    what: "campaign",
+                    id: id.0,
+                    users,
+                });
             }
             if tx.execute("DELETE FROM campaigns WHERE id = ?1", [id.0])? == 0 {
                 return Err(StoreError::NotFound {

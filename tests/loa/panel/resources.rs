@@ -275,6 +275,11 @@ async fn resources_answer_with_their_statuses_and_error_bodies() {
         .call("DELETE", &format!("/api/campaigns/{camp}"), &auth, None)
         .await;
     assert_eq!((r.status, error_code(&r).as_str()), (409, "in_use"));
+    assert!(
+        r.text().contains("is used by programme"),
+        "names its programmes: {}",
+        r.text()
+    );
     let r = p
         .call("DELETE", &format!("/api/playlists/{pl}"), &auth, None)
         .await;
