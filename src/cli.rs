@@ -32,23 +32,9 @@ pub enum CliError {
     Runtime(String),
 }
 
-/// Logs to stderr for journald; `RUST_LOG` overrides the default `info` level.
+/// Logs to stderr, for a terminal or for journald: see [`crate::logging`].
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colour codes only on a terminal: under systemd stderr is the journal, where they
-    // would show as `[2m…[0m` in `journalctl`; journald also stamps each line itself.
-    use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal());
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        let _ = builder.without_time().try_init();
-    } else {
-        let _ = builder.try_init();
-    }
+    crate::logging::init();
 }
 
 /// Loads the config or explains why not.

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod engine;
 pub mod health;
 pub mod library;
+pub mod logging;
 pub mod loudness;
 pub mod model;
 pub mod output;

@@ -178,7 +178,8 @@ fn check_names_each_problem_with_its_fix_and_exits_1() {
 
 /// Regression: logs reached journald as `[2m2026-…[0m [33m WARN[0m …` because colour
 /// codes were written whatever stderr was. Off a terminal they are plain, and under
-/// journald (`JOURNAL_STREAM` set) they carry no timestamp of their own.
+/// journald (`JOURNAL_STREAM` set) they carry no timestamp of their own and open with their
+/// syslog priority (`<4>` for a warning).
 #[test]
 fn logs_off_a_terminal_have_no_colour_codes_and_no_timestamp_under_journald() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,5 +219,12 @@ fn logs_off_a_terminal_have_no_colour_codes_and_no_timestamp_under_journald() {
             .next()
             .is_some_and(|w| chrono::DateTime::parse_from_rfc3339(w).is_ok());
         assert_eq!(stamped, !journald, "journald={journald}: {warn:?}");
+        // Under journald the line opens with its syslog priority, so that
+        // `journalctl -p warning` lists it (journald files a bare stderr line as info).
+        assert_eq!(
+            warn.starts_with("<4>WARN "),
+            journald,
+            "journald={journald}: {warn:?}"
+        );
     }
 }
