@@ -163,13 +163,19 @@ impl<'a> Station<'a> {
             .min()
     }
 
+    /// The station rule a broadcast due at `at` would break, if any: the one judgement of
+    /// the rules, made on the instant a broadcast is due (not the moment it really starts,
+    /// a few milliseconds later), by the preview, the schedule, `loa next` and the engine.
+    pub fn rule_at(&self, at: DateTime<Utc>) -> Option<String> {
+        self.rules.violation(at.with_timezone(&self.tz).time())
+    }
+
     /// The verdict for programme `p` firing at `at`.
     pub fn verdict(&self, p: &Programme, at: DateTime<Utc>) -> Verdict {
         if self.approval_required && !p.approved {
             return Verdict::Skip("awaiting approval".to_owned());
         }
-        let local = at.with_timezone(&self.tz).time();
-        match self.rules.violation(local) {
+        match self.rule_at(at) {
             None => Verdict::Air,
             Some(rule) if p.priority == Priority::Emergency => Verdict::AirBreakingRule(rule),
             Some(rule) => Verdict::Skip(rule),

@@ -15,10 +15,17 @@
 //!   handled instants only moves forward, and the log is asked before anything starts;
 //! - after downtime or a forward clock jump at most one late play per programme, and only
 //!   within the catch-up window; everything older is logged as missed;
-//! - station rules are checked when a broadcast really starts, not only when it was due;
+//! - station rules are judged on the instant a broadcast was due (`Station::rule_at`, the
+//!   one judgement the preview and the schedule use too), and again when it really starts
+//!   if it waited for the air longer than the warm-up (`judged_at`);
+//! - an occurrence or request that waits for the air has a durable row among the
+//!   broadcasts owed (`Effects::hold`, written before the schedule position moves past
+//!   it), so a power cut cannot drop it without a log row;
 //! - scheduled occurrences wait for a synchronised clock, manual broadcasts do not.
 
 mod air;
+
+pub use air::Owed;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -27,6 +34,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{ClashRule, OccurrenceKey, Origin, Outcome, PlaylistId, Priority};
 use crate::schedule::{Station, Verdict};
+use crate::store::WaitingId;
 
 /// One broadcast to be played: a scheduled occurrence or a manual request.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +59,11 @@ pub struct Job {
     pub chime: bool,
     /// The station rule it is allowed to break (emergencies only).
     pub rule_broken: Option<String>,
+    /// Its row among the broadcasts owed but not started, once it has one: a manual
+    /// request's from the start, a scheduled occurrence's once it waits for the air.
+    pub request: Option<WaitingId>,
+    /// The playlist version an approver approved; it plays only at that version.
+    pub playlist_version: Option<i64>,
 }
 
 /// A manual request the engine accepts through its command channel.
@@ -60,10 +73,16 @@ pub struct ManualRequest {
     pub playlist: PlaylistId,
     /// Normal, priority or emergency (emergency always cuts in).
     pub priority: Priority,
-    /// When; `None` means now.
+    /// When; `None` means now. An instant already past (a request restored after the box
+    /// was down) keeps it: the broadcast is late, and is logged missed past the catch-up.
     pub at: Option<DateTime<Utc>>,
     /// Who asked.
     pub requested_by: String,
+    /// Its row among the broadcasts owed (`None` only where nothing is stored, as in the
+    /// simulation).
+    pub request: Option<WaitingId>,
+    /// The playlist version an approver approved, if it went through approval.
+    pub playlist_version: Option<i64>,
 }
 
 /// How a started broadcast ended, as the player reports it.
@@ -88,9 +107,9 @@ pub trait Effects {
     fn is_logged(&self, key: &OccurrenceKey) -> bool;
     /// Switches the amplifier relay.
     fn relay(&mut self, on: bool, now: DateTime<Utc>);
-    /// Starts playing `job` and returns how long it will play. An error means it could
-    /// not start (it is then logged failed).
-    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, String>;
+    /// Starts playing `job` and returns how long it will play. An error is the outcome
+    /// it is logged with instead (failed, or skipped when what was approved changed).
+    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, Outcome>;
     /// Asks the player to stop the current broadcast; `finished` follows.
     fn stop(&mut self);
     /// Logs a job that never started.
@@ -99,6 +118,12 @@ pub trait Effects {
     fn log_finished(&mut self, job: &Job, outcome: Outcome, now: DateTime<Utc>);
     /// Gets `job`'s audio ready ahead of its instant (decoding), so it starts on time.
     fn prepare(&mut self, _job: &Job) {}
+    /// Records durably that a scheduled occurrence fell due and waits for the air, before
+    /// the schedule position moves past it; returns its waiting row. `None` when it could
+    /// not be recorded (or nothing is stored).
+    fn hold(&mut self, _job: &Job, _now: DateTime<Utc>) -> Option<WaitingId> {
+        None
+    }
 }
 
 /// Timing settings of the core.
@@ -156,6 +181,9 @@ struct Waiting {
     job: Job,
     give_up_at: DateTime<Utc>,
 }
+
+/// Why a queued or owed occurrence of a programme that changed does not air.
+const PROGRAMME_CHANGED: &str = "programme changed, disabled or removed before it aired";
 
 /// Longest nap between wakes; a clock jump is noticed within this.
 pub const MAX_NAP: chrono::Duration = chrono::Duration::seconds(60);
@@ -226,6 +254,7 @@ impl EngineCore {
             self.prepare_upcoming(now, station, fx);
         }
         self.drive_relay(now, station, fx);
+        self.hold_queued(now, fx);
     }
 
     /// Accepts a manual request: a one-shot for later, or a broadcast now (after the
@@ -251,15 +280,19 @@ impl EngineCore {
                     max_wait: self.settings.manual_max_wait,
                 }
             },
-            scheduled_at: req.at.unwrap_or(now).max(now),
+            scheduled_at: req.at.unwrap_or(now),
             playlist: req.playlist,
             repeat: 1,
             repeat_pause: Duration::ZERO,
             chime: !emergency,
             rule_broken: None,
+            request: req.request,
+            playlist_version: req.playlist_version,
         };
-        let local = job.scheduled_at.with_timezone(&station.tz).time();
-        if let (Some(rule), false) = (station.rules.violation(local), emergency) {
+        if let Some(late) = self.too_late(&job, now) {
+            return fx.log_unplayed(&job, late, now);
+        }
+        if let (Some(rule), false) = (station.rule_at(job.scheduled_at), emergency) {
             // Refused at once: only emergencies may break station rules.
             return fx.log_unplayed(&job, Outcome::Skipped(rule), now);
         }
@@ -271,6 +304,56 @@ impl EngineCore {
             self.start_next_if_free(now, station, fx);
         }
         self.drive_relay(now, station, fx);
+    }
+
+    /// A scheduled occurrence that was waiting for the air when the box went down (a row
+    /// among the broadcasts owed): it plays late within the catch-up window or is logged
+    /// missed; if its programme is gone, disabled or no longer airs at that instant, it is
+    /// logged skipped. The schedule position is already past it, so only this brings it
+    /// back.
+    pub fn restore_occurrence(
+        &mut self,
+        owed: &air::Owed,
+        now: DateTime<Utc>,
+        station: &Station<'_>,
+        fx: &mut impl Effects,
+    ) {
+        if fx.is_logged(&owed.key) || !self.handled.insert(owed.key) {
+            return;
+        }
+        let job = match air::job_for_owed(owed, station) {
+            Ok(job) => job,
+            Err(gone) => {
+                return fx.log_unplayed(&gone, Outcome::Skipped(PROGRAMME_CHANGED.to_owned()), now);
+            }
+        };
+        if let Some(late) = self.too_late(&job, now) {
+            return fx.log_unplayed(&job, late, now);
+        }
+        self.offer(job, now, fx);
+        self.start_next_if_free(now, station, fx);
+        self.drive_relay(now, station, fx);
+    }
+
+    /// `Missed` for a broadcast whose instant is further back than the catch-up window.
+    fn too_late(&self, job: &Job, now: DateTime<Utc>) -> Option<Outcome> {
+        let late = now - job.scheduled_at;
+        (late > chrono_dur(self.settings.catch_up)).then(|| {
+            Outcome::Missed(format!(
+                "box down or clock wrong ({} min late)",
+                late.num_minutes()
+            ))
+        })
+    }
+
+    /// Records the queued jobs that have no row among the broadcasts owed yet (scheduled
+    /// occurrences waiting for the air or the warm-up), so a power cut cannot lose them.
+    fn hold_queued(&mut self, now: DateTime<Utc>, fx: &mut impl Effects) {
+        for w in &mut self.queue {
+            if w.job.request.is_none() && w.job.key.is_some() {
+                w.job.request = fx.hold(&w.job, now);
+            }
+        }
     }
 
     /// Stops what is on air (logged as interrupted by the operator) and cancels manual
@@ -319,6 +402,7 @@ impl EngineCore {
         fx.log_finished(&air.job, outcome, now);
         self.start_next_if_free(now, station, fx);
         self.drive_relay(now, station, fx);
+        self.hold_queued(now, fx);
     }
 
     /// The amplifier's watchdog cut the relay: whatever is on air is cut too (it would
@@ -349,14 +433,11 @@ impl EngineCore {
             })
         });
         for w in gone {
-            fx.log_unplayed(
-                &w.job,
-                Outcome::Skipped(
-                    "programme changed, disabled or removed before it aired".to_owned(),
-                ),
-                now,
-            );
+            fx.log_unplayed(&w.job, Outcome::Skipped(PROGRAMME_CHANGED.to_owned()), now);
         }
+        // Audio prepared ahead may be of a playlist that has changed since: prepare again.
+        self.prepared.clear();
+        self.prepare_upcoming(now, station, fx);
     }
 
     /// The daemon is stopping: what is on air is logged interrupted and the relay goes off.

@@ -15,7 +15,7 @@ use crate::library;
 use crate::model::{ClipId, LogId, OccurrenceKey, Outcome, PlayedClip, PlaylistId};
 use crate::output::OutputFormat;
 use crate::player::{Broadcast, BroadcastId, ItemKind, Player, PreparedItem};
-use crate::store::{LogEntryDraft, OccurrenceEnd, OccurrenceStart, Store, StoreError};
+use crate::store::{LogEntryDraft, OccurrenceEnd, OccurrenceStart, Store, StoreError, WaitingId};
 
 /// Audio settings the effects need.
 #[derive(Debug, Clone)]
@@ -112,23 +112,32 @@ impl RealEffects {
         }
     }
 
-    /// Decodes the playlist's clips (cached) and lays out the broadcast.
-    fn build(&mut self, job: &Job) -> Result<Built, String> {
-        let playlist = self
-            .store
-            .playlist(job.playlist)
-            .map_err(|e| e.to_string())?;
+    /// Decodes the playlist's clips (cached) and lays out the broadcast. A playlist that
+    /// is no longer the version an approver approved is refused (skipped), not played.
+    fn build(&mut self, job: &Job) -> Result<Built, Outcome> {
+        let failed = |e: &dyn std::fmt::Display| Outcome::Failed(e.to_string());
+        let playlist = self.store.playlist(job.playlist).map_err(|e| failed(&e))?;
+        if job.playlist_version.is_some_and(|v| v != playlist.version) {
+            return Err(Outcome::Skipped(format!(
+                "approval withdrawn: playlist \"{}\" changed after it was approved",
+                playlist.name
+            )));
+        }
         if playlist.items.is_empty() {
-            return Err(format!("playlist \"{}\" is empty", playlist.name));
+            return Err(Outcome::Failed(format!(
+                "playlist \"{}\" is empty",
+                playlist.name
+            )));
         }
         let mut clips = Vec::new();
         let mut ready = Vec::new();
         for id in &playlist.items {
-            let clip = self.store.clip(*id).map_err(|e| e.to_string())?;
+            let clip = self.store.clip(*id).map_err(|e| failed(&e))?;
             let path = library::clip_path(&self.audio.media_dir, &clip);
-            let r =
-                self.cache
-                    .get_or_ready(clip.id, &path, &self.audio.policy, self.audio.format)?;
+            let r = self
+                .cache
+                .get_or_ready(clip.id, &path, &self.audio.policy, self.audio.format)
+                .map_err(|e| failed(&e))?;
             clips.push(PlayedClip {
                 clip: clip.id,
                 title: clip.title.clone(),
@@ -261,7 +270,7 @@ impl Effects for RealEffects {
         }
     }
 
-    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, String> {
+    fn start(&mut self, job: &Job, now: DateTime<Utc>) -> Result<Duration, Outcome> {
         self.reserved
             .retain(|(p, at, _)| !(*p == job.playlist && *at == job.scheduled_at) && *at > now);
         let Built {
@@ -286,10 +295,13 @@ impl Effects for RealEffects {
                 scheduled_at: job.scheduled_at,
                 started_at: now,
                 rule_broken: job.rule_broken.clone(),
+                request: job.request,
             })
             .map_err(|e| match e {
-                StoreError::AlreadyLogged { .. } => "already in the log".to_owned(),
-                other => other.to_string(),
+                StoreError::AlreadyLogged { .. } => {
+                    Outcome::Failed("already in the log".to_owned())
+                }
+                other => Outcome::Failed(other.to_string()),
             })?;
         self.on_air = Some(OnAirRecord {
             log,
@@ -302,7 +314,9 @@ impl Effects for RealEffects {
             length,
             playlist_name,
         });
-        self.player.play(broadcast).map_err(|e| e.to_string())?;
+        self.player
+            .play(broadcast)
+            .map_err(|e| Outcome::Failed(e.to_string()))?;
         tracing::info!(scheduled = %job.scheduled_at, playlist = %job.playlist, "broadcast starting");
         Ok(length)
     }
@@ -324,6 +338,7 @@ impl Effects for RealEffects {
             clips: Vec::new(),
             outcome,
             rule_broken: job.rule_broken.clone(),
+            request: job.request,
         };
         if let Err(e) = self.store.record(&draft) {
             self.note_error("cannot write the broadcast log", e);
@@ -355,6 +370,20 @@ impl Effects for RealEffects {
             .flat_map(|(_, _, c)| c.iter().copied())
             .collect();
         self.cache.retain(&keep);
+    }
+
+    fn hold(&mut self, job: &Job, now: DateTime<Utc>) -> Option<WaitingId> {
+        let key = job.key?;
+        match self
+            .store
+            .hold_occurrence(key, job.playlist, job.priority, now)
+        {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.note_error("cannot record a broadcast waiting for the air", e);
+                None
+            }
+        }
     }
 
     fn prepare(&mut self, job: &Job) {

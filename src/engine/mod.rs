@@ -6,39 +6,46 @@
 //! next thing to do (at most a minute, so clock jumps are noticed), forwards player events
 //! and commands, persists how far the schedule has been handled, and publishes a status
 //! snapshot. It knows nothing of HTTP.
+//!
+//! The engine follows the store: it wakes on every change of the store generation
+//! ([`Store::changes`]: any committed change to programmes, campaigns, playlists, clips or
+//! approvals, and any manual broadcast requested) and once a second asks the store
+//! whether another process wrote, then re-reads programmes and campaigns and takes the
+//! new requests. Nobody has to tell it. Manual broadcasts reach it only as rows of the
+//! broadcasts owed (`store::waiting`), written before they are acknowledged; at start it
+//! takes every row left there by a power cut, so nothing acknowledged or due is lost.
 
 pub mod core;
 pub mod effects;
 pub mod prepare;
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
 use crate::amp::AmpEvent;
 use crate::clock::Clock;
-use crate::engine::core::{CoreSettings, EngineCore, MAX_NAP, ManualRequest, PlayEnd};
+use crate::engine::core::{CoreSettings, EngineCore, MAX_NAP, ManualRequest, Owed, PlayEnd};
 use crate::engine::effects::RealEffects;
-use crate::model::{Campaign, Programme};
+use crate::model::{Campaign, OccurrenceKey, Origin, Programme};
 use crate::player::{self, OutputState, PlayerEvent};
 use crate::schedule::{Station, StationRules};
-use crate::store::{Store, StoreError};
+use crate::store::{NewManualBroadcast, Store, StoreError, WaitingId};
 
-/// A command to the engine.
+/// A command to the engine. Broadcasts are not commands: they are requested in the store
+/// (`Store::request_broadcast`), durable before they are acknowledged, and the engine
+/// takes them from there; programme changes need no command either.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Play a playlist now or at an instant, at a priority.
-    Request(ManualRequest),
     /// Stop what is on air.
     Stop {
         /// Who asked.
         requested_by: String,
     },
-    /// Programmes or campaigns changed in the store: re-read them.
-    Reload,
 }
 
 /// A snapshot of the engine for the panel, health checks and metrics.
@@ -152,13 +159,15 @@ impl EngineHandle {
 
 /// The meta key under which the handled-until instant is persisted.
 const CHECKED_UNTIL: &str = "engine.checked_until";
-/// The meta key under which accepted one-shots waiting for their instant are persisted,
-/// so an acknowledged one-shot survives a restart or power cut.
-const ONE_SHOTS: &str = "engine.one_shots";
+/// The meta key under which loa before schema version 4 kept accepted one-shots; read once
+/// at start and moved to the broadcasts owed.
+const LEGACY_ONE_SHOTS: &str = "engine.one_shots";
+/// How often the engine asks whether another process wrote to the database.
+const OTHER_WRITERS_EVERY: Duration = Duration::from_secs(1);
 
-/// A one-shot as persisted while it waits.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct PendingOneShot {
+/// A one-shot as loa before schema version 4 kept it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+struct LegacyOneShot {
     playlist: crate::model::PlaylistId,
     priority: crate::model::Priority,
     at: DateTime<Utc>,
@@ -207,24 +216,30 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), EngineError> {
     let store = fx.store.clone();
+    let mut changes = store.changes();
     for settled in store.settle_unfinished()? {
         tracing::warn!(scheduled = %settled.scheduled_at, "a broadcast was cut by a crash or power loss; logged as failed");
     }
+    move_legacy_one_shots(&store, clock.now());
     let (mut programmes, mut campaigns) = load(&store)?;
     let checked = store
         .meta(CHECKED_UNTIL)?
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map(|t| t.to_utc());
     let mut core = EngineCore::new(settings.core.clone(), checked);
-    let mut persisted_one_shots = restore_one_shots(
+    let mut taken = HashSet::new();
+    changes.borrow_and_update();
+    take_owed(
         &store,
         &mut core,
-        &settings,
-        &programmes,
-        &campaigns,
-        &*clock,
+        &mut taken,
+        &station_of(&settings, &programmes, &campaigns),
+        clock.now(),
         &mut fx,
+        true,
     );
+    let mut other_writers = tokio::time::interval(OTHER_WRITERS_EVERY);
+    other_writers.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut status = EngineStatus {
         output: "opening".to_owned(),
         ..EngineStatus::default()
@@ -233,13 +248,7 @@ pub async fn run(
     loop {
         let now = clock.now();
         let synced = clock.is_synchronised();
-        let station = Station {
-            programmes: &programmes,
-            campaigns: &campaigns,
-            rules: &settings.rules,
-            tz: settings.tz,
-            approval_required: settings.approval_required,
-        };
+        let station = station_of(&settings, &programmes, &campaigns);
         let before = core.checked_until();
         core.tick(now, synced, &station, &mut fx);
         if let Some(checked) = core.checked_until().filter(|c| Some(*c) != before) {
@@ -247,7 +256,6 @@ pub async fn run(
                 tracing::error!(error = %e, "cannot persist the schedule position");
             }
         }
-        persist_one_shots(&store, &core, &mut persisted_one_shots);
         status.relay_on = core.relay_is_on();
         status.one_shots_waiting = core.pending_one_shots().len();
         status.clock_synchronised = synced;
@@ -264,27 +272,22 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => break,
             () = tokio::time::sleep(nap) => {}
+            Ok(()) = changes.changed() => {
+                changes.borrow_and_update();
+                let now = clock.now();
+                match load(&store) {
+                    Ok((p, c)) => (programmes, campaigns) = (p, c),
+                    Err(e) => tracing::error!(error = %e, "cannot re-read programmes; keeping the ones read before"),
+                }
+                let station = station_of(&settings, &programmes, &campaigns);
+                core.reload(now, &station, &mut fx);
+                take_owed(&store, &mut core, &mut taken, &station, now, &mut fx, false);
+            }
+            () = other_writer(&store, &mut other_writers) => {}
             Some(command) = inbox.commands.recv() => {
                 let now = clock.now();
                 match command {
-                    Command::Request(req) => core.request(req, now, &station, &mut fx),
                     Command::Stop { requested_by } => core.stop(&requested_by, now, &mut fx),
-                    Command::Reload => {
-                        match load(&store) {
-                            Ok((p, c)) => {
-                                (programmes, campaigns) = (p, c);
-                                let station = Station {
-                                    programmes: &programmes,
-                                    campaigns: &campaigns,
-                                    rules: &settings.rules,
-                                    tz: settings.tz,
-                                    approval_required: settings.approval_required,
-                                };
-                                core.reload(now, &station, &mut fx);
-                            }
-                            Err(e) => tracing::error!(error = %e, "cannot reload programmes"),
-                        }
-                    }
                 }
             }
             Some(event) = amp_events.recv() => {
@@ -372,78 +375,126 @@ fn wall_time(clock: &dyn Clock, at: Instant) -> DateTime<Utc> {
     clock.now() - chrono::Duration::from_std(ago).unwrap_or_default()
 }
 
-/// Re-requests the one-shots accepted before a restart (they were acknowledged).
-fn restore_one_shots(
-    store: &Store,
-    core: &mut EngineCore,
-    settings: &EngineSettings,
-    programmes: &[Programme],
-    campaigns: &[Campaign],
-    clock: &dyn Clock,
-    fx: &mut RealEffects,
-) -> Vec<PendingOneShot> {
-    let saved: Vec<PendingOneShot> = match store.meta(ONE_SHOTS) {
-        Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot read the saved one-shots; they are lost");
-            Vec::new()
-        }),
-        Ok(None) => Vec::new(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the saved one-shots");
-            Vec::new()
+/// Returns once another process has written to the database (the store generation has
+/// then moved, which wakes the loop); checks every tick of `every` until then, so the loop
+/// itself does not go round each second.
+async fn other_writer(store: &Store, every: &mut tokio::time::Interval) {
+    loop {
+        every.tick().await;
+        match store.notice_other_writers() {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot check the database for other writers"),
         }
-    };
-    let station = Station {
+    }
+}
+
+/// The station as the scheduler sees it, over the programmes and campaigns last read.
+fn station_of<'a>(
+    settings: &'a EngineSettings,
+    programmes: &'a [Programme],
+    campaigns: &'a [Campaign],
+) -> Station<'a> {
+    Station {
         programmes,
         campaigns,
         rules: &settings.rules,
         tz: settings.tz,
         approval_required: settings.approval_required,
-    };
-    let now = clock.now();
-    for shot in &saved {
-        let late = now - shot.at;
-        if late > chrono::Duration::from_std(settings.core.catch_up).unwrap_or_default() {
-            tracing::warn!(at = %shot.at, "a one-shot was due while the box was down; not played");
-            continue;
-        }
-        core.request(
-            ManualRequest {
-                playlist: shot.playlist,
-                priority: shot.priority,
-                at: Some(shot.at),
-                requested_by: shot.requested_by.clone(),
-            },
-            now,
-            &station,
-            fx,
-        );
     }
-    Vec::new()
 }
 
-/// Saves the waiting one-shots when they changed.
-fn persist_one_shots(store: &Store, core: &EngineCore, persisted: &mut Vec<PendingOneShot>) {
-    let pending: Vec<PendingOneShot> = core
-        .pending_one_shots()
-        .iter()
-        .map(|j| PendingOneShot {
-            playlist: j.playlist,
-            priority: j.priority,
-            at: j.scheduled_at,
-            requested_by: match &j.origin {
-                crate::model::Origin::Manual { requested_by } => requested_by.clone(),
-                crate::model::Origin::Scheduled { .. } => String::new(),
-            },
-        })
-        .collect();
-    if pending == *persisted {
-        return;
+/// Takes the broadcasts owed that the core has not been given yet: new manual requests
+/// (always), and at start (`restoring`) the scheduled occurrences a power cut left
+/// waiting. `taken` remembers what was given, and forgets rows that have left the table.
+fn take_owed(
+    store: &Store,
+    core: &mut EngineCore,
+    taken: &mut HashSet<WaitingId>,
+    station: &Station<'_>,
+    now: DateTime<Utc>,
+    fx: &mut RealEffects,
+    restoring: bool,
+) {
+    let owed = match store.waiting_broadcasts() {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the broadcasts owed");
+            return;
+        }
+    };
+    taken.retain(|id| owed.iter().any(|w| w.id == *id));
+    for w in owed {
+        if taken.contains(&w.id) {
+            continue;
+        }
+        match w.origin {
+            Origin::Manual { requested_by } => {
+                taken.insert(w.id);
+                core.request(
+                    ManualRequest {
+                        playlist: w.playlist,
+                        priority: w.priority,
+                        at: Some(w.scheduled_at),
+                        requested_by,
+                        request: Some(w.id),
+                        playlist_version: w.playlist_version,
+                    },
+                    now,
+                    station,
+                    fx,
+                );
+            }
+            Origin::Scheduled { programme } if restoring => {
+                taken.insert(w.id);
+                let key = OccurrenceKey {
+                    programme,
+                    scheduled: w.scheduled_at,
+                };
+                tracing::warn!(scheduled = %w.scheduled_at, programme = %programme, "a broadcast was waiting for the air when loa stopped");
+                let owed = Owed {
+                    key,
+                    request: w.id,
+                    playlist: w.playlist,
+                    priority: w.priority,
+                };
+                core.restore_occurrence(&owed, now, station, fx);
+            }
+            // Held by this run's core, which has it in its queue.
+            Origin::Scheduled { .. } => {
+                taken.insert(w.id);
+            }
+        }
     }
-    let text = serde_json::to_string(&pending).unwrap_or_else(|_| "[]".to_owned());
-    match store.set_meta(ONE_SHOTS, &text) {
-        Ok(()) => *persisted = pending,
-        Err(e) => tracing::error!(error = %e, "cannot save the waiting one-shots"),
+}
+
+/// Moves one-shots that loa before schema version 4 kept in `meta` to the broadcasts owed.
+fn move_legacy_one_shots(store: &Store, now: DateTime<Utc>) {
+    let saved: Vec<LegacyOneShot> = match store.meta(LEGACY_ONE_SHOTS) {
+        Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the one-shots saved by an older loa");
+            Vec::new()
+        }),
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the one-shots saved by an older loa");
+            return;
+        }
+    };
+    for shot in saved {
+        let new = NewManualBroadcast {
+            playlist: shot.playlist,
+            playlist_version: None,
+            priority: shot.priority,
+            at: Some(shot.at),
+            requested_by: shot.requested_by,
+        };
+        if let Err(e) = store.request_broadcast(&new, now) {
+            tracing::error!(error = %e, at = %new.at.unwrap_or(now), "cannot move a saved one-shot; it is lost");
+        }
+    }
+    if let Err(e) = store.set_meta(LEGACY_ONE_SHOTS, "[]") {
+        tracing::error!(error = %e, "cannot clear the one-shots saved by an older loa");
     }
 }
 

@@ -68,6 +68,7 @@ fn log(store: &Store, programme: ProgrammeId, when: &str, outcome: Outcome) {
             clips: Vec::new(),
             outcome,
             rule_broken: None,
+            request: None,
         })
         .unwrap();
 }
@@ -167,6 +168,7 @@ fn the_scheduled_broadcast_on_air_is_not_a_failure() {
             scheduled_at: at("2026-06-02T06:00:00Z"),
             started_at: at("2026-06-02T06:00:00Z"),
             rule_broken: None,
+            request: None,
         })
         .unwrap();
     // Its claimed row says "failed" until it ends; only the engine knows it is on air.

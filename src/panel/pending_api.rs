@@ -27,10 +27,8 @@ use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{csrf_field, esc, local};
 use super::{ApiError, PanelState, audit};
-use crate::engine::Command;
-use crate::engine::core::ManualRequest;
 use crate::model::{PlaylistId, Priority};
-use crate::store::{Decision, NewPendingBroadcast, PendingBroadcast, Role};
+use crate::store::{Decision, NewManualBroadcast, NewPendingBroadcast, PendingBroadcast, Role};
 
 /// The pending-broadcast routes (API and page forms).
 pub(super) fn routes() -> Router<PanelState> {
@@ -130,7 +128,7 @@ pub(super) fn request(
         );
         return Ok(Requested::Held(held));
     }
-    send(state, playlist, priority, at, who.actor())?;
+    send(state, playlist, None, priority, at, who.actor())?;
     audit(
         state,
         who,
@@ -141,23 +139,27 @@ pub(super) fn request(
     Ok(Requested::Sent)
 }
 
+/// Writes the request among the broadcasts owed, durably, before it is acknowledged; the
+/// engine takes it from there. An approved request carries the playlist version approved.
 fn send(
     state: &PanelState,
     playlist: PlaylistId,
+    playlist_version: Option<i64>,
     priority: Priority,
     at: Option<DateTime<Utc>>,
     requested_by: String,
 ) -> Result<(), ApiError> {
-    if state.engine.send(Command::Request(ManualRequest {
-        playlist,
-        priority,
-        at,
-        requested_by,
-    })) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request("the engine is shutting down"))
-    }
+    state.store.request_broadcast(
+        &NewManualBroadcast {
+            playlist,
+            playlist_version,
+            priority,
+            at,
+            requested_by,
+        },
+        state.clock.now(),
+    )?;
+    Ok(())
 }
 
 /// The JSON answer to `POST /api/broadcasts`.
@@ -228,6 +230,7 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
     send(
         state,
         row.playlist,
+        Some(list.version),
         row.priority,
         row.at,
         format!("{}, approved by {}", row.requested_by, who.actor()),

@@ -34,7 +34,7 @@ impl Store {
         target: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             tx.execute(
                 "INSERT INTO audit (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![millis(at), actor, action, target, detail],

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::programmes::{priority, priority_text};
+use super::waiting::{self, WaitingId};
 use super::{Store, StoreError, campaigns, instant, millis};
 use crate::model::{
     CampaignId, LogEntry, LogId, OccurrenceKey, Origin, Outcome, PlayedClip, Priority, ProgrammeId,
@@ -47,6 +48,9 @@ pub struct LogEntryDraft {
     pub outcome: Outcome,
     /// A station rule this broadcast was allowed to break.
     pub rule_broken: Option<String>,
+    /// The waiting row this row settles (a manual request's id); a scheduled occurrence's
+    /// waiting row is found by its key.
+    pub request: Option<WaitingId>,
 }
 
 /// What is known when a broadcast is about to start: written before the amplifier is on.
@@ -62,6 +66,8 @@ pub struct OccurrenceStart {
     pub started_at: DateTime<Utc>,
     /// A station rule this broadcast is allowed to break.
     pub rule_broken: Option<String>,
+    /// The waiting row this claim settles (see [`LogEntryDraft::request`]).
+    pub request: Option<WaitingId>,
 }
 
 /// How a started broadcast ended; replaces the row's times, clips and outcome.
@@ -82,7 +88,7 @@ impl Store {
     /// with [`StoreError::AlreadyLogged`].
     pub fn record(&self, draft: &LogEntryDraft) -> Result<LogId, StoreError> {
         let clips = serde_json::to_string(&draft.clips)?;
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             insert(
                 tx,
                 &NewRow {
@@ -94,6 +100,7 @@ impl Store {
                     clips: &clips,
                     outcome: &draft.outcome,
                     rule_broken: draft.rule_broken.as_deref(),
+                    request: draft.request,
                     in_progress: false,
                 },
             )
@@ -105,7 +112,7 @@ impl Store {
     /// occurrence is already in the log, in which case it must not be played.
     pub fn start_occurrence(&self, start: &OccurrenceStart) -> Result<LogId, StoreError> {
         let provisional = Outcome::Failed(PROVISIONAL_OUTCOME_DETAIL.to_owned());
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             insert(
                 tx,
                 &NewRow {
@@ -117,6 +124,7 @@ impl Store {
                     clips: "[]",
                     outcome: &provisional,
                     rule_broken: start.rule_broken.as_deref(),
+                    request: start.request,
                     in_progress: true,
                 },
             )
@@ -126,7 +134,7 @@ impl Store {
     /// Stores the clips that have gone on air so far for an in-progress occurrence.
     pub fn record_progress(&self, id: LogId, clips: &[PlayedClip]) -> Result<(), StoreError> {
         let clips = serde_json::to_string(clips)?;
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             ensure_in_progress(tx, id)?;
             tx.execute(
                 "UPDATE broadcast_log SET clips = ?2 WHERE id = ?1",
@@ -143,7 +151,7 @@ impl Store {
         end: &OccurrenceEnd,
     ) -> Result<LogEntry, StoreError> {
         let clips = serde_json::to_string(&end.clips)?;
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             ensure_in_progress(tx, id)?;
             tx.execute(
                 "UPDATE broadcast_log SET started_at = ?2, ended_at = ?3, clips = ?4,
@@ -165,7 +173,7 @@ impl Store {
     /// Clears the in-progress mark on rows left by a crash (they keep the provisional
     /// outcome) and returns them; the engine calls this once at start-up.
     pub fn settle_unfinished(&self) -> Result<Vec<LogEntry>, StoreError> {
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             let rows = select(tx, "WHERE in_progress = 1 ORDER BY id", [])?;
             tx.execute(
                 "UPDATE broadcast_log SET in_progress = 0 WHERE in_progress = 1",
@@ -242,6 +250,7 @@ struct NewRow<'a> {
     clips: &'a str,
     outcome: &'a Outcome,
     rule_broken: Option<&'a str>,
+    request: Option<WaitingId>,
     in_progress: bool,
 }
 
@@ -249,7 +258,8 @@ struct NewRow<'a> {
 const COLUMNS: &str = "id, origin, programme, requested_by, priority, scheduled_at, started_at,
      ended_at, outcome, detail, rule_broken, clips";
 
-/// Inserts a row, refusing a scheduled occurrence that is already logged.
+/// Inserts a row, refusing a scheduled occurrence that is already logged, and removes the
+/// waiting row it settles in the same transaction.
 fn insert(tx: &Transaction<'_>, r: &NewRow<'_>) -> Result<LogId, StoreError> {
     let (kind, programme, requested_by) = match r.origin {
         Origin::Scheduled { programme } => ("scheduled", Some(programme.0), None),
@@ -277,10 +287,11 @@ fn insert(tx: &Transaction<'_>, r: &NewRow<'_>) -> Result<LogId, StoreError> {
             return Err(StoreError::AlreadyLogged { key, existing });
         }
     }
+    waiting::settle(tx, r.origin, r.scheduled_at, r.request)?;
     tx.execute(
         "INSERT INTO broadcast_log (origin, programme, requested_by, priority, scheduled_at,
-             started_at, ended_at, outcome, detail, rule_broken, clips, in_progress)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             started_at, ended_at, outcome, detail, rule_broken, clips, in_progress, request)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             kind,
             programme,
@@ -294,12 +305,13 @@ fn insert(tx: &Transaction<'_>, r: &NewRow<'_>) -> Result<LogId, StoreError> {
             r.rule_broken,
             r.clips,
             r.in_progress,
+            r.request.map(|w| w.0),
         ],
     )?;
     Ok(LogId(tx.last_insert_rowid()))
 }
 
-fn find(tx: &Transaction<'_>, key: OccurrenceKey) -> Result<Option<LogId>, StoreError> {
+pub(super) fn find(tx: &Transaction<'_>, key: OccurrenceKey) -> Result<Option<LogId>, StoreError> {
     let id = tx
         .query_row(
             "SELECT id FROM broadcast_log

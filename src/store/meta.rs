@@ -22,7 +22,7 @@ impl Store {
 
     /// Stores `value` under `key`, replacing any previous value.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",

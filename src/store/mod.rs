@@ -60,8 +60,10 @@ mod schema;
 #[cfg(test)]
 mod tests;
 mod users;
+mod waiting;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -81,6 +83,7 @@ pub use pending::{Decision, NewPendingBroadcast, PendingBroadcast};
 pub use programmes::NewProgramme;
 pub use schema::SCHEMA_VERSION;
 pub use users::{Role, Session, User};
+pub use waiting::{NewManualBroadcast, WaitingBroadcast, WaitingId};
 
 /// A handle on the database; cheap to clone and shareable between threads.
 ///
@@ -91,6 +94,15 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
     /// Parsed cron expressions of programme rows, by text (see `programmes::CronCache`).
     crons: programmes::CronCache,
+    /// The store generation: see [`Store::changes`].
+    changes: Arc<Changes>,
+}
+
+/// The store generation: a counter bumped after every committed change to what airs, and
+/// SQLite's `data_version` as last seen, which moves when another process commits.
+struct Changes {
+    generation: tokio::sync::watch::Sender<u64>,
+    data_version: AtomicI64,
 }
 
 /// Why a store operation failed.
@@ -262,10 +274,42 @@ impl Store {
     }
 
     fn from_connection(conn: Connection) -> Store {
+        let data_version = read_data_version(&conn).unwrap_or(0);
         Store {
             conn: Arc::new(Mutex::new(conn)),
             crons: programmes::CronCache::default(),
+            changes: Arc::new(Changes {
+                generation: tokio::sync::watch::Sender::new(0),
+                data_version: AtomicI64::new(data_version),
+            }),
         }
+    }
+
+    /// The store generation, for whoever must follow what is stored (the engine): the
+    /// value moves after every committed change to clips, playlists, campaigns,
+    /// programmes, approvals or requested broadcasts, made through any handle on this
+    /// store, and after [`Store::notice_other_writers`] finds another process's commit.
+    /// Bookkeeping writes (the broadcast log, meta, audit, users and sessions) do not move
+    /// it, so the engine's own writes never wake it.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.generation.subscribe()
+    }
+
+    /// Checks whether another process (`loa import`, `loa add`, the `sqlite3` shell)
+    /// committed to the database since the last check, and if so moves the generation.
+    /// Returns whether it did.
+    pub fn notice_other_writers(&self) -> Result<bool, StoreError> {
+        let now = read_data_version(&self.lock())?;
+        let before = self.changes.data_version.swap(now, Ordering::Relaxed);
+        if before == now {
+            return Ok(false);
+        }
+        self.bump();
+        Ok(true)
+    }
+
+    fn bump(&self) {
+        self.changes.generation.send_modify(|g| *g += 1);
     }
 
     /// Locks the connection. A panic in another caller rolled its transaction back when
@@ -274,8 +318,21 @@ impl Store {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) and commits if it succeeds.
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`), commits if it succeeds, and
+    /// moves the store generation: the default for every write, so that no change to what
+    /// airs can forget to tell the engine.
     fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let out = self.write_quiet(f)?;
+        self.bump();
+        Ok(out)
+    }
+
+    /// [`Store::write`] without moving the generation: only for bookkeeping that never
+    /// changes what airs (the log, meta, audit, users and sessions).
+    fn write_quiet<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -314,6 +371,11 @@ fn integrity_check(conn: &Connection) -> Result<(), StoreError> {
     } else {
         Err(StoreError::Corrupt(lines.join("; ")))
     }
+}
+
+/// SQLite's `PRAGMA data_version` on `conn`: it changes when another connection commits.
+fn read_data_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
 }
 
 /// How long a call waits for another process's write lock before failing.

@@ -17,7 +17,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i32 = 0x4c4f_4131;
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[V1, V2_PANEL, V3_PENDING_BROADCASTS];
+const MIGRATIONS: &[&str] = &[V1, V2_PANEL, V3_PENDING_BROADCASTS, V4_WAITING_BROADCASTS];
 
 /// Version 1: clips, playlists, campaigns, programmes, the broadcast log and meta.
 const V1: &str = "
@@ -175,6 +175,36 @@ CREATE TABLE pending_broadcasts (
 ) STRICT;
 
 CREATE INDEX pending_broadcasts_waiting ON pending_broadcasts (state) WHERE state = 'pending';
+";
+
+/// Version 4: broadcasts that are owed but have not started — a scheduled occurrence that
+/// fell due and waits for the air, an accepted one-shot waiting for its instant, a play-now
+/// waiting for the relay's warm-up. A row leaves in the same transaction that writes the
+/// broadcast's log row (`broadcast_log.request` names it), so after a power cut every owed
+/// broadcast is either in the log or still here. `playlist_version` is the version an
+/// approver approved, when one did.
+const V4_WAITING_BROADCASTS: &str = "
+CREATE TABLE waiting_broadcasts (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin           TEXT NOT NULL,
+    programme        INTEGER REFERENCES programmes (id),
+    requested_by     TEXT,
+    playlist         INTEGER NOT NULL,
+    playlist_version INTEGER,
+    priority         TEXT NOT NULL,
+    scheduled_at     INTEGER NOT NULL,
+    accepted_at      INTEGER NOT NULL,
+    CHECK (origin IN ('scheduled', 'manual')),
+    CHECK ((origin = 'scheduled') = (programme IS NOT NULL)),
+    CHECK ((origin = 'manual') = (requested_by IS NOT NULL)),
+    CHECK (priority IN ('normal', 'priority', 'emergency'))
+) STRICT;
+
+CREATE UNIQUE INDEX waiting_broadcasts_occurrence
+    ON waiting_broadcasts (programme, scheduled_at) WHERE origin = 'scheduled';
+
+ALTER TABLE broadcast_log ADD COLUMN request INTEGER;
+CREATE UNIQUE INDEX broadcast_log_request ON broadcast_log (request) WHERE request IS NOT NULL;
 ";
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`] in one transaction.

@@ -79,7 +79,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
         let name = user_name(name)?;
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             tx.execute(
                 "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (name) DO UPDATE SET role = excluded.role,
@@ -104,7 +104,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
         let name = user_name(name)?;
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             let n: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
             if n > 0 {
                 return Ok(None);
@@ -152,7 +152,7 @@ impl Store {
 
     /// Deletes a user and their sessions.
     pub fn delete_user(&self, id: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             if tx.execute("DELETE FROM users WHERE id = ?1", [id])? == 0 {
                 return Err(StoreError::NotFound { what: "user", id });
             }
@@ -169,7 +169,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [millis(now)])?;
             tx.execute(
                 "INSERT INTO sessions (secret_hash, user, csrf, created_at, expires_at)
@@ -214,7 +214,7 @@ impl Store {
 
     /// Ends a session (logout).
     pub fn delete_session(&self, secret_hash: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_quiet(|tx| {
             tx.execute("DELETE FROM sessions WHERE secret_hash = ?1", [secret_hash])?;
             Ok(())
         })

@@ -10,8 +10,7 @@ use std::time::Duration;
 use loa::clock::SystemClock;
 use loa::config::Config;
 use loa::daemon::{self, Wiring};
-use loa::engine::core::ManualRequest;
-use loa::engine::{Command, EngineHandle};
+use loa::engine::EngineHandle;
 use loa::model::{Outcome, Priority};
 use loa::output::{OutputFormat, OutputSpec};
 use loa::store::Store;
@@ -44,6 +43,30 @@ async fn http(
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// Asks for a manual broadcast as the panel does: a row among the broadcasts owed, here
+/// written through a second connection (another process, for the daemon), which the
+/// engine notices within a second.
+fn request(
+    store: &Store,
+    playlist: loa::model::PlaylistId,
+    priority: Priority,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    who: &str,
+) {
+    store
+        .request_broadcast(
+            &loa::store::NewManualBroadcast {
+                playlist,
+                playlist_version: None,
+                priority,
+                at,
+                requested_by: who.to_owned(),
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap();
 }
 
 struct Station {
@@ -149,13 +172,8 @@ async fn a_broadcast_reaches_the_wav_output_normalised_in_order_with_gaps() {
     let s = station();
     assert!(matches!(s.config.audio.output, OutputSpec::Wav(_)));
     let store = Store::open(&s.config.station.data_dir.join("loa.db")).unwrap();
-    let (_, engine, stop, task) = start(s.config.clone()).await;
-    assert!(engine.send(Command::Request(ManualRequest {
-        playlist: s.playlist,
-        priority: Priority::Normal,
-        at: None,
-        requested_by: "test".to_owned(),
-    })));
+    let (_, _engine, stop, task) = start(s.config.clone()).await;
+    request(&store, s.playlist, Priority::Normal, None, "test");
     // Wait for the log row to be finished.
     let mut row = None;
     for _ in 0..300 {
@@ -356,12 +374,14 @@ async fn an_accepted_one_shot_survives_a_restart() {
     let s = station();
     let (_, engine, stop, task) = start(s.config.clone()).await;
     let at = chrono::Utc::now() + chrono::Duration::hours(2);
-    assert!(engine.send(Command::Request(ManualRequest {
-        playlist: s.playlist,
-        priority: Priority::Priority,
-        at: Some(at),
-        requested_by: "Tổ trưởng tổ dân phố".to_owned(),
-    })));
+    let store = Store::open(&s.config.station.data_dir.join("loa.db")).unwrap();
+    request(
+        &store,
+        s.playlist,
+        Priority::Priority,
+        Some(at),
+        "Tổ trưởng tổ dân phố",
+    );
     let mut waiting = 0;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{Effects, EngineCore, Job, OVERDUE_MARGIN, OnAir, Waiting, chrono_dur, extract};
-use crate::model::{ClashRule, Origin, Outcome, Priority, Programme, ProgrammeId};
+use crate::model::{
+    ClashRule, OccurrenceKey, Origin, Outcome, PlaylistId, Priority, Programme, ProgrammeId,
+};
 use crate::schedule::{Planned, Station, Verdict};
+use crate::store::WaitingId;
 
 impl EngineCore {
     /// Handles scheduled occurrences in `(checked_until, now]`.
@@ -185,8 +188,7 @@ impl EngineCore {
                 })
                 .expect("queue is not empty");
             let mut job = self.queue.remove(best).job;
-            let local = now.with_timezone(&station.tz).time();
-            match station.rules.violation(local) {
+            match station.rule_at(self.judged_at(&job, now)) {
                 Some(rule) if job.priority == Priority::Emergency => {
                     job.rule_broken.get_or_insert(rule);
                 }
@@ -207,8 +209,22 @@ impl EngineCore {
                         stop_outcome: None,
                     });
                 }
-                Err(error) => fx.log_unplayed(&job, Outcome::Failed(error), now),
+                Err(outcome) => fx.log_unplayed(&job, outcome, now),
             }
+        }
+    }
+
+    /// The instant a starting broadcast's station rules are judged on: the instant it was
+    /// due, as the preview, the schedule and `loa next` judge it — unless it waited for the
+    /// air (queued behind another broadcast, or restored after downtime) longer than the
+    /// relay's warm-up and a little more, in which case it is judged when it really airs,
+    /// so nothing slips into quiet hours because it was delayed.
+    pub(super) fn judged_at(&self, job: &Job, now: DateTime<Utc>) -> DateTime<Utc> {
+        let on_time = chrono_dur(self.settings.warm_up) + START_GRACE;
+        if now - job.scheduled_at > on_time {
+            now
+        } else {
+            job.scheduled_at
         }
     }
 
@@ -251,6 +267,67 @@ impl EngineCore {
     }
 }
 
+/// How much later than its instant (beyond the relay's warm-up) a broadcast may start and
+/// still be judged on its instant: the engine's own delay (a few milliseconds, more on a
+/// loaded box), never a wait for the air.
+const START_GRACE: chrono::Duration = chrono::Duration::seconds(2);
+
+/// A scheduled occurrence found among the broadcasts owed after a restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owed {
+    /// The occurrence.
+    pub key: OccurrenceKey,
+    /// Its row among the broadcasts owed.
+    pub request: WaitingId,
+    /// The playlist it was to play.
+    pub playlist: PlaylistId,
+    /// Its priority then.
+    pub priority: Priority,
+}
+
+/// The job for an owed occurrence from its programme as it is now; `Err` with a job built
+/// from the owed row alone (to log it) when the programme no longer airs at that instant.
+pub(super) fn job_for_owed(owed: &Owed, station: &Station<'_>) -> Result<Job, Box<Job>> {
+    let current = station
+        .programmes
+        .iter()
+        .find(|p| p.id == owed.key.programme && p.enabled)
+        .map(|p| (p, station.verdict(p, owed.key.scheduled)))
+        .filter(|(_, v)| !matches!(v, Verdict::Skip(_)));
+    match current {
+        Some((programme, verdict)) => {
+            let mut job = job_for(
+                programme,
+                &Planned {
+                    key: owed.key,
+                    priority: programme.priority,
+                    verdict,
+                },
+            );
+            job.request = Some(owed.request);
+            Ok(job)
+        }
+        None => Err(Box::new(Job {
+            origin: Origin::Scheduled {
+                programme: owed.key.programme,
+            },
+            key: Some(owed.key),
+            priority: owed.priority,
+            clash: ClashRule::Queue {
+                max_wait: std::time::Duration::ZERO,
+            },
+            scheduled_at: owed.key.scheduled,
+            playlist: owed.playlist,
+            repeat: 1,
+            repeat_pause: std::time::Duration::ZERO,
+            chime: false,
+            rule_broken: None,
+            request: Some(owed.request),
+            playlist_version: None,
+        })),
+    }
+}
+
 /// The job for a programme's planned occurrence.
 pub(super) fn job_for(programme: &Programme, planned: &Planned) -> Job {
     Job {
@@ -269,6 +346,8 @@ pub(super) fn job_for(programme: &Programme, planned: &Planned) -> Job {
             Verdict::AirBreakingRule(rule) => Some(rule.clone()),
             _ => None,
         },
+        request: None,
+        playlist_version: None,
     }
 }
 

@@ -251,6 +251,7 @@ fn run_child(round: u64, path: &Path) -> ! {
                     scheduled_at: instant(n),
                     started_at: instant(n),
                     rule_broken: None,
+                    request: None,
                 })
                 .unwrap();
             ack("logged", n);
@@ -297,6 +298,7 @@ fn draft(programme: ProgrammeId, n: u64) -> LogEntryDraft {
         clips: Vec::new(),
         outcome: Outcome::Missed("crash test".to_owned()),
         rule_broken: None,
+        request: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn scheduled(programme: ProgrammeId, when: &str, outcome: Outcome) -> LogEntryDr
         clips: Vec::new(),
         outcome,
         rule_broken: None,
+        request: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn every_outcome_and_origin_round_trips() {
         clips: vec![played(3)],
         outcome: Outcome::Played,
         rule_broken: Some("quiet hours".to_owned()),
+        request: None,
     });
     let ids: Vec<LogId> = written.iter().map(|d| store.record(d).unwrap()).collect();
     for (id, draft) in ids.iter().zip(&written) {
@@ -122,6 +124,7 @@ fn a_scheduled_occurrence_is_never_logged_twice() {
         scheduled_at: at(when),
         started_at: at(when),
         rule_broken: None,
+        request: None,
     };
     assert!(matches!(
         store.start_occurrence(&start),
@@ -172,6 +175,7 @@ fn started_occurrence_is_claimed_then_finished_once() {
         scheduled_at: when,
         started_at: at("2026-06-01T05:29:58Z"),
         rule_broken: None,
+        request: None,
     };
     let id = store.start_occurrence(&start).unwrap();
     let provisional = store.log_entry(id).unwrap();
@@ -246,6 +250,7 @@ fn occurrence_cut_by_a_crash_stays_failed_and_is_settled_at_startup() {
             scheduled_at: when,
             started_at: when,
             rule_broken: None,
+            request: None,
         };
         let id = store.start_occurrence(&start).unwrap();
         store.record_progress(id, &[played(1)]).unwrap();

@@ -4,7 +4,6 @@
 //! one-shot whose instant has passed is refused, not aired late. The engine's end of the
 //! channel is read directly: it is what the panel asked to air.
 
-use loa::engine::Command;
 use loa::model::Priority;
 use serde_json::{Value, json};
 
@@ -40,13 +39,15 @@ async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> Session {
         .await
 }
 
-fn requests(p: &mut Panel) -> Vec<loa::engine::core::ManualRequest> {
-    std::iter::from_fn(|| p.inbox.try_next())
-        .filter_map(|c| match c {
-            Command::Request(r) => Some(r),
-            _ => None,
-        })
-        .collect()
+fn requests(p: &mut Panel) -> Vec<loa::store::WaitingBroadcast> {
+    p.new_requests()
+}
+
+fn requested_by(w: &loa::store::WaitingBroadcast) -> &str {
+    match &w.origin {
+        loa::model::Origin::Manual { requested_by } => requested_by,
+        loa::model::Origin::Scheduled { .. } => panic!("a programme's occurrence: {w:?}"),
+    }
 }
 
 fn actions(audit: &Value) -> Vec<String> {
@@ -182,8 +183,12 @@ async fn editors_broadcasts_wait_for_an_approver_and_air_only_when_approved() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].playlist.0, list);
     assert_eq!(sent[0].priority, Priority::Normal);
-    assert_eq!(sent[0].at, None, "a play-now airs at approval time");
-    assert_eq!(sent[0].requested_by, "hoa, approved by tuan");
+    let since_approval = chrono::Utc::now() - sent[0].scheduled_at;
+    assert!(
+        since_approval < chrono::Duration::seconds(30),
+        "a play-now airs at approval time: {sent:?}"
+    );
+    assert_eq!(requested_by(&sent[0]), "hoa, approved by tuan");
     // Approved once only.
     let r = p
         .call(
@@ -325,8 +330,8 @@ async fn a_one_shot_approved_after_its_instant_is_refused_not_aired_late() {
     let sent = requests(&mut p);
     assert_eq!(sent.len(), 1);
     assert_eq!(
-        sent[0].at.map(|t| t.timestamp_millis()),
-        Some(later.timestamp_millis())
+        sent[0].scheduled_at.timestamp_millis(),
+        later.timestamp_millis()
     );
     let audit = p
         .call("GET", "/api/audit", &admin.auth(), None)

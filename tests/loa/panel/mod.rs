@@ -100,8 +100,14 @@ pub(super) async fn send(
 pub(super) struct Panel {
     pub(super) addr: SocketAddr,
     pub(super) dir: tempfile::TempDir,
-    /// The engine's end: nothing runs it; tests read the commands the panel sent.
-    pub(super) inbox: loa::engine::EngineInbox,
+    /// The engine's end, held so the panel's stop commands have somewhere to go; nothing
+    /// runs an engine here.
+    _inbox: loa::engine::EngineInbox,
+    /// The store the panel writes to: broadcasts it accepted wait there for the engine
+    /// (which nothing runs here).
+    pub(super) store: Store,
+    /// The last broadcast request [`Panel::new_requests`] returned.
+    seen_request: i64,
 }
 
 impl Panel {
@@ -118,7 +124,7 @@ impl Panel {
         let (engine, inbox) = loa::engine::channel();
         let state = PanelState {
             config: Arc::new(config),
-            store,
+            store: store.clone(),
             engine,
             clock: Arc::new(SystemClock {
                 assume_synchronised: true,
@@ -132,7 +138,29 @@ impl Panel {
             panel::router(state),
             std::future::pending(),
         ));
-        Panel { addr, dir, inbox }
+        Panel {
+            addr,
+            dir,
+            _inbox: inbox,
+            store,
+            seen_request: 0,
+        }
+    }
+
+    /// The manual broadcasts the panel accepted for the engine since the last call.
+    pub(super) fn new_requests(&mut self) -> Vec<loa::store::WaitingBroadcast> {
+        let mut rows: Vec<_> = self
+            .store
+            .waiting_broadcasts()
+            .unwrap()
+            .into_iter()
+            .filter(|w| w.id.0 > self.seen_request)
+            .collect();
+        rows.sort_by_key(|w| w.id);
+        if let Some(last) = rows.last() {
+            self.seen_request = last.id.0;
+        }
+        rows
     }
 
     pub(super) async fn call(
