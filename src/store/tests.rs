@@ -5,6 +5,7 @@ mod crash;
 mod library;
 mod log;
 mod programmes;
+mod waiting;
 
 use std::path::Path;
 use std::time::Duration;
