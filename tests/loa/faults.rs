@@ -25,6 +25,7 @@ use loa::store::{NewProgramme, Store};
 
 use crate::support::{loa, write_tone};
 
+mod owed;
 mod uploads;
 
 use uploads::KnownClips;
@@ -32,23 +33,28 @@ use uploads::KnownClips;
 const TOKEN: &str = "fault-test-token-0123456789";
 
 /// A small xorshift generator: no dependency, and a printed seed replays a run.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
 
 /// One HTTP/1.1 JSON request; `None` when the connection fails (the daemon died).
-fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+pub(super) fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Option<(u16, String)> {
     request(addr, method, path, "application/json", body.as_bytes())
 }
 
@@ -78,7 +84,7 @@ fn request(
     Some((status, body))
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -87,16 +93,16 @@ fn free_port() -> u16 {
 }
 
 /// A station with three short clips, a playlist, and a programme every two seconds.
-struct Station {
-    dir: tempfile::TempDir,
-    playlist: PlaylistId,
+pub(super) struct Station {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) playlist: PlaylistId,
     clips: Vec<ClipId>,
     /// The station's own clips by SHA-256.
     shas: HashMap<String, ClipId>,
 }
 
 impl Station {
-    fn new() -> Station {
+    pub(super) fn new() -> Station {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let store = Store::open(&data.join("loa.db")).unwrap();
@@ -147,7 +153,7 @@ impl Station {
         }
     }
 
-    fn data(&self) -> PathBuf {
+    pub(super) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
@@ -179,7 +185,7 @@ impl Station {
     }
 
     /// Starts `loa serve` and waits until its panel answers; checks the relay went off first.
-    fn start(&self, round: usize) -> (Child, SocketAddr) {
+    pub(super) fn start(&self, round: usize) -> (Child, SocketAddr) {
         let port = free_port();
         let config = self.config(port);
         append(&self.relay_file(), &format!("start {round}\n"));
@@ -223,7 +229,7 @@ impl Station {
         uploads::check_swept(&store, &self.data(), round);
     }
 
-    fn serve_log_tail(&self) -> String {
+    pub(super) fn serve_log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default();
         log.lines().rev().take(20).collect::<Vec<_>>().join("\n")
     }

@@ -20,7 +20,9 @@ fn play_now(playlist: PlaylistId) -> NewManualBroadcast {
 fn a_request_waits_until_its_log_row_is_written_and_is_logged_once() {
     let (store, _) = store_with_programme();
     let now = at("2026-06-01T05:00:00.250Z");
-    let asked = store.request_broadcast(&play_now(PlaylistId(1)), now).unwrap();
+    let asked = store
+        .request_broadcast(&play_now(PlaylistId(1)), now)
+        .unwrap();
     assert_eq!(asked.scheduled_at, now, "play-now is due when asked");
     assert_eq!(asked.playlist_version, Some(3));
     assert_eq!(store.waiting_broadcasts().unwrap(), vec![asked.clone()]);
@@ -111,7 +113,11 @@ fn the_generation_moves_on_changes_to_what_airs_not_on_bookkeeping() {
     store
         .audit(at("2026-06-01T06:00:00Z"), "lan", "x", "y", "")
         .unwrap();
-    assert_eq!(*changes.borrow(), seen, "bookkeeping does not wake the engine");
+    assert_eq!(
+        *changes.borrow(),
+        seen,
+        "bookkeeping does not wake the engine"
+    );
     let clip = store.insert_clip(&new_clip(2)).unwrap().clip;
     store.create_playlist("Chiều", &[clip.id]).unwrap();
     assert!(*changes.borrow() >= seen + 2, "content writes move it");
@@ -130,7 +136,10 @@ fn another_processs_commit_is_noticed() {
     let other = Store::open(&path).unwrap();
     let changes = daemon.changes();
     let seen = *changes.borrow();
-    assert!(!daemon.notice_other_writers().unwrap(), "nothing written yet");
+    assert!(
+        !daemon.notice_other_writers().unwrap(),
+        "nothing written yet"
+    );
     daemon.set_meta("own", "write").unwrap();
     assert!(
         !daemon.notice_other_writers().unwrap(),
