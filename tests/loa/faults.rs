@@ -12,8 +12,8 @@
 //! `scripts/fault-test.sh` and `.ci/run` run 120. `LOA_FAULT_SEED` replays a run.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -66,30 +66,11 @@ fn request(
     content_type: &str,
     body: &[u8],
 ) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Authorization: Bearer {TOKEN}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body).ok()?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).ok()?;
-    let out = String::from_utf8_lossy(&out);
-    let status = out.get(9..12)?.parse().ok()?;
-    let body = out.split_once("\r\n\r\n").map(|x| x.1.to_owned())?;
-    Some((status, body))
+    crate::support::request(addr, TOKEN, method, path, content_type, body)
 }
 
 pub(super) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    crate::support::free_port()
 }
 
 /// A station with three short clips, a playlist, and a programme every two seconds.

@@ -9,6 +9,7 @@ mod daemon;
 mod faults;
 mod ingest;
 mod metrics;
+mod on_air;
 mod package;
 mod panel;
 mod simulation;

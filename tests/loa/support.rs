@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests: the binary, configs in temp dirs, generated
-//! test tones, and measurements of captured audio.
+//! test tones, measurements of captured audio, and plain HTTP/1.1 requests to a daemon.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 /// The `loa` binary under test.
 pub fn loa() -> Command {
@@ -112,4 +115,41 @@ pub fn sound_runs(
         }
     }
     runs
+}
+
+/// One HTTP/1.1 request with a bearer token; `None` when the connection fails (the
+/// daemon is not up, or died).
+pub fn request(
+    addr: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    let out = String::from_utf8_lossy(&out);
+    let status = out.get(9..12)?.parse().ok()?;
+    let body = out.split_once("\r\n\r\n").map(|x| x.1.to_owned())?;
+    Some((status, body))
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
