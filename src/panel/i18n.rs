@@ -185,8 +185,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("add", "Thêm", "Add"),
     (
         "drag hint",
-        "Kéo thả để sắp xếp, hoặc dùng nút Lên/Xuống. Thay đổi được lưu ngay.",
-        "Drag to reorder, or use Up/Down. Changes are saved at once.",
+        "Giữ biểu tượng ⠿ rồi kéo lên hoặc xuống để sắp xếp, hoặc dùng nút ↑ ↓. Thay đổi được lưu ngay.",
+        "Hold the ⠿ grip and drag up or down to reorder, or use the ↑ ↓ buttons. Changes are saved at once.",
     ),
     ("new playlist", "Danh sách phát mới", "New playlist"),
     ("new programme", "Chương trình mới", "New programme"),

@@ -58,11 +58,16 @@ async fn library(
     for c in &clips {
         let _ = write!(
             body,
-            "<tr data-clip=\"{id}\"><td><strong class=\"title\">{}</strong><br><span class=\"muted\">{} · {:.1} LUFS · {}</span>\
+            "<tr data-clip=\"{id}\"><td><strong class=\"title\">{}</strong><br><span class=\"muted\">{} · {}{}</span>\
              <br><audio controls preload=\"none\" src=\"/api/clips/{id}/audio\" aria-label=\"{}\"></audio>",
             esc(&c.title),
             mmss(c.duration_ms),
-            c.loudness.integrated_lufs,
+            // Loudness is for the technician (gain is automatic): the English page shows it.
+            if lang == Lang::En {
+                format!("{:.1} LUFS · ", c.loudness.integrated_lufs)
+            } else {
+                String::new()
+            },
             esc(&c.original_name),
             lang.t("preview"),
             id = c.id,

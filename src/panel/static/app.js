@@ -93,7 +93,8 @@
       title.textContent = clip.title;
       const info = document.createElement('span');
       info.className = 'muted';
-      info.textContent = duration(clip.duration_ms) + ' · ' + clip.loudness.integrated_lufs.toFixed(1) + ' LUFS · ' + clip.original_name;
+      info.textContent = duration(clip.duration_ms) + ' · '
+        + (lang === 'en' ? clip.loudness.integrated_lufs.toFixed(1) + ' LUFS · ' : '') + clip.original_name;
       title.className = 'title';
       const audio = document.createElement('audio');
       audio.controls = true; audio.preload = 'none'; audio.src = '/api/clips/' + clip.id + '/audio';
