@@ -115,8 +115,9 @@ export async function startDaemon(extraToml = '') {
 }
 
 /**
- * Debian's chromium, headless, with a fresh profile: a phone (390x844) unless `opts`
- * says otherwise (`viewport`, `hasTouch`, `isMobile`, … are passed to playwright).
+ * Debian's chromium, headless, with a fresh profile: a Vietnamese phone (390x844, vi-VN,
+ * Asia/Ho_Chi_Minh) unless `opts` says otherwise (`viewport`, `hasTouch`, `isMobile`, …
+ * are passed to playwright).
  */
 export async function launchBrowser(opts = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-e2e-chromium-'));
@@ -124,9 +125,11 @@ export async function launchBrowser(opts = {}) {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=vi-VN'],
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 1,
+    locale: 'vi-VN', // as on the staff's phones: dates in date fields read dd/mm/yyyy
+    timezoneId: 'Asia/Ho_Chi_Minh',
     ...opts,
   });
   const close = browser.close.bind(browser);
