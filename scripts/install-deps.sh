@@ -3,12 +3,13 @@
 #   build:  build-essential (the bundled SQLite is C), pkg-config, libasound2-dev (ALSA)
 #   tests:  alsa-utils (aplay, for diagnosing the ALSA file-plugin test), systemd
 #           (systemd-analyze rates the unit's hardening), dpkg-dev (the .deb check),
-#           curl (try-install asks the installed daemon)
+#           curl (try-install asks the installed daemon), sqlite3 (the journey browser
+#           tests seed past broadcast-log rows into a station's database)
 #   media:  ffmpeg, sox, espeak-ng (regenerating demo media and fixtures; benchmarks)
 #   panel:  chromium, chromium-driver (headless browser for the end-to-end tests),
 #           nodejs, npm (the test runner and playwright-core that drives chromium)
 set -euo pipefail
-packages=(build-essential pkg-config libasound2-dev alsa-utils systemd dpkg-dev curl ffmpeg sox espeak-ng ca-certificates
+packages=(build-essential pkg-config libasound2-dev alsa-utils systemd dpkg-dev curl sqlite3 ffmpeg sox espeak-ng ca-certificates
   chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do

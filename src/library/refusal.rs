@@ -187,39 +187,38 @@ impl Problem {
         }
     }
 
-    /// What is wrong and how to fix it, in Vietnamese.
+    /// What is wrong and how to fix it, in Vietnamese: plain words for ward staff, with no
+    /// command line and no decoder detail (the English message keeps both for technicians).
     pub fn message_vi(&self, name: &str) -> String {
         match self {
             Problem::NotAudio => format!(
-                "tệp «{name}» không phải tệp âm thanh mà loa đọc được; hãy tải lên MP3, \
-                 M4A/AAC, WAV, FLAC hoặc Ogg Vorbis, hoặc chuyển đổi bằng lệnh `{CONVERT_HINT}`"
+                "tệp «{name}» không phải tệp âm thanh mà loa đọc được; hãy tải lên tệp MP3, \
+                 M4A, WAV hoặc FLAC, hoặc {ASK_TECHNICIAN}"
             ),
             Problem::NoAudioTrack => format!(
-                "tệp «{name}» không có âm thanh (không có rãnh tiếng: là video hoặc chỉ có \
-                 thẻ thông tin); hãy xuất phần tiếng ra MP3 hoặc chuyển đổi bằng lệnh \
-                 `{CONVERT_HINT}`"
+                "tệp «{name}» không có tiếng (là video không tiếng hoặc chỉ có thông tin bài); \
+                 hãy chọn đúng tệp ghi âm, hoặc {ASK_TECHNICIAN}"
             ),
             Problem::UnsupportedCodec { codec } => format!(
-                "tệp «{name}» dùng định dạng nén {codec}, loa không phát được; hãy chuyển \
-                 sang MP3 bằng lệnh `{CONVERT_HINT}` rồi tải lên tệp MP3"
+                "tệp «{name}» ghi bằng định dạng {codec} (thường là tin nhắn thoại của Zalo, \
+                 Messenger), loa không phát được; hãy ghi âm lại bằng ứng dụng Ghi âm của điện \
+                 thoại (tệp M4A), hoặc {ASK_TECHNICIAN}"
             ),
             Problem::Truncated { at_ms } => format!(
                 "tệp «{name}» bị cắt cụt: âm thanh dừng ở {} (việc tải lên hoặc ghi âm bị \
                  gián đoạn); hãy gửi lại tệp đầy đủ",
                 clock(*at_ms)
             ),
-            Problem::Corrupt { at_ms, detail } => format!(
-                "tệp «{name}» bị hỏng ở {} ({detail}); hãy xuất hoặc ghi âm lại, hoặc sửa \
-                 bằng lệnh `{CONVERT_HINT}`",
+            Problem::Corrupt { at_ms, .. } => format!(
+                "tệp «{name}» bị hỏng từ phút {}; hãy xuất hoặc ghi âm lại, hoặc {ASK_TECHNICIAN}",
                 clock(*at_ms)
             ),
-            Problem::DecoderCrashed { detail } => format!(
-                "không giải mã được tệp «{name}»: bộ giải mã bị lỗi với tệp này ({detail}); \
-                 hãy chuyển đổi bằng lệnh `{CONVERT_HINT}` rồi tải lên lại"
+            Problem::DecoderCrashed { .. } => format!(
+                "loa không đọc được tệp «{name}» (tệp có thể bị hỏng); hãy xuất hoặc ghi âm lại, \
+                 hoặc {ASK_TECHNICIAN}"
             ),
             Problem::Timeout { limit_s } => format!(
-                "kiểm tra tệp «{name}» mất quá {limit_s} giây nên đã bị dừng; hãy chuyển đổi \
-                 bằng lệnh `{CONVERT_HINT}` rồi tải lên lại"
+                "kiểm tra tệp «{name}» mất quá {limit_s} giây nên đã bị dừng; {ASK_TECHNICIAN}"
             ),
             Problem::Empty => {
                 format!("tệp «{name}» trống: không có âm thanh nào; hãy chọn tệp khác")
@@ -232,22 +231,26 @@ impl Problem {
                 clock(max_s * 1000)
             ),
             Problem::TooLarge { max_bytes } => format!(
-                "tệp «{name}» lớn hơn giới hạn tải lên {}; hãy chuyển sang MP3 bằng lệnh \
-                 `{CONVERT_HINT}` để tệp nhỏ hơn",
+                "tệp «{name}» lớn hơn giới hạn tải lên {}; hãy ghi âm ngắn hơn, hoặc \
+                 {ASK_TECHNICIAN} để tệp nhỏ hơn",
                 megabytes(*max_bytes)
             ),
             Problem::DiskFull {
                 free_bytes,
                 needed_bytes,
             } => format!(
-                "ổ đĩa của máy đã gần đầy, không nhận được tệp «{name}»: còn trống {}, cần {}; \
-                 hãy lưu trữ hoặc xoá bớt bản tin cũ, hoặc báo kỹ thuật viên",
+                "bộ nhớ của máy đã gần đầy, không nhận được tệp «{name}»: còn trống {}, cần {}; \
+                 hãy xoá bớt bản tin cũ, hoặc báo kỹ thuật viên",
                 megabytes(*free_bytes),
                 megabytes(*needed_bytes)
             ),
         }
     }
 }
+
+/// The Vietnamese way to a file loa reads: the technician converts it (the English
+/// message names the command).
+const ASK_TECHNICIAN: &str = "nhờ kỹ thuật viên chuyển sang MP3 rồi tải lên lại";
 
 impl IngestError {
     /// The stable code: the problem's code, or `internal` for the box's own failures.
@@ -371,6 +374,10 @@ mod tests {
             assert!(en.contains("bản tin.mp3"), "{en}");
             assert!(vi.contains("bản tin.mp3"), "{vi}");
             assert_ne!(en, vi);
+            assert!(
+                !vi.contains("ffmpeg") && !vi.contains('`') && !vi.contains("bad frame"),
+                "no command or decoder words for staff: {vi}"
+            );
             assert!(!en.ends_with('.') && !vi.ends_with('.'), "{en} / {vi}");
             let json = serde_json::to_string(&p).unwrap();
             assert_eq!(serde_json::from_str::<Problem>(&json).unwrap(), p);
@@ -407,6 +414,7 @@ mod tests {
         assert!(p.message_en("a.opus").contains("Opus"));
         assert!(p.message_en("a.opus").contains(CONVERT_HINT));
         assert!(p.message_vi("a.opus").contains("chuyển sang MP3"));
+        assert!(p.message_vi("a.opus").contains("Opus"));
         assert_eq!(clock(61_500), "1:01");
         assert_eq!(clock(3_723_000), "1:02:03");
     }

@@ -83,8 +83,8 @@ impl Principal {
     }
 }
 
-/// The client's address, when the server was started with connect info, and whether the
-/// request came through a proxy.
+/// The client's address, when the server was started with connect info, whether the
+/// request came through a proxy, and whether it names the box by a loopback name.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer {
     /// The TCP peer's address.
@@ -92,6 +92,8 @@ pub struct Peer {
     /// Whether the request carries a proxy header (`Forwarded`, `X-Forwarded-For`,
     /// `X-Real-IP`): the TCP peer is then a proxy, not the person.
     pub proxied: bool,
+    /// Whether its `Host` is a loopback name (`localhost`, `127.x.x.x`, `[::1]`).
+    pub host_is_loopback: bool,
 }
 
 impl Peer {
@@ -100,14 +102,25 @@ impl Peer {
         let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
             .iter()
             .any(|h| headers.contains_key(*h));
-        Peer { addr, proxied }
+        let host_is_loopback = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(loopback_host);
+        Peer {
+            addr,
+            proxied,
+            host_is_loopback,
+        }
     }
 
     /// Whether the request comes from the box itself. A reverse proxy on the same box
     /// connects from loopback for every visitor, so a proxied request never counts (its
-    /// forwarding headers are not trusted either: anyone can send them).
+    /// forwarding headers are not trusted either: anyone can send them). A request that
+    /// names the box by another host name never counts either: a page from elsewhere whose
+    /// name was pointed at 127.0.0.1 (DNS rebinding) reaches loopback from the box's own
+    /// browser, but keeps its own name in `Host`.
     pub fn is_loopback(self) -> bool {
-        !self.proxied && self.addr.is_some_and(|a| a.ip().is_loopback())
+        !self.proxied && self.host_is_loopback && self.addr.is_some_and(|a| a.ip().is_loopback())
     }
 
     fn key(self) -> String {
@@ -378,6 +391,18 @@ fn session_secret(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether a `Host` value (with or without port) names the box by loopback.
+fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(ip, _)| ip),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `Origin`, when sent, must name the host the request was sent to.
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
@@ -471,15 +496,41 @@ mod tests {
     #[test]
     fn a_request_with_proxy_headers_is_never_loopback() {
         let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        assert!(Peer::new(Some(local), &HeaderMap::new()).is_loopback());
+        let mut host = HeaderMap::new();
+        host.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        assert!(Peer::new(Some(local), &host).is_loopback());
         for h in ["forwarded", "x-forwarded-for", "x-real-ip"] {
-            let mut headers = HeaderMap::new();
+            let mut headers = host.clone();
             headers.insert(h, "127.0.0.1".parse().unwrap());
             assert!(!Peer::new(Some(local), &headers).is_loopback(), "{h}");
         }
         let remote: SocketAddr = "192.0.2.4:40000".parse().unwrap();
-        assert!(!Peer::new(Some(remote), &HeaderMap::new()).is_loopback());
-        assert!(!Peer::new(None, &HeaderMap::new()).is_loopback());
+        assert!(!Peer::new(Some(remote), &host).is_loopback());
+        assert!(!Peer::new(None, &host).is_loopback());
+    }
+
+    #[test]
+    fn only_a_loopback_host_name_is_the_box_itself() {
+        let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        for (host, expected) in [
+            ("127.0.0.1:8080", true),
+            ("localhost:8080", true),
+            ("LOCALHOST", true),
+            ("127.0.1.1", true),
+            ("[::1]:8080", true),
+            ("evil.example:8080", false),
+            ("192.0.2.2:8080", false),
+            ("localhost.evil.example", false),
+            ("[fd00::2]:8080", false),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, host.parse().unwrap());
+            assert_eq!(Peer::new(Some(local), &h).is_loopback(), expected, "{host}");
+        }
+        assert!(
+            !Peer::new(Some(local), &HeaderMap::new()).is_loopback(),
+            "no Host"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Clip routes of the JSON API: list, get, rename, delete (archive), download the
-//! original, and upload (multipart, one file per request; see `upload`).
+//! Clip routes of the JSON API: list, get, rename, delete (archive; refused while a
+//! playlist holds the clip, naming the playlists), download the original, and upload
+//! (multipart, one file per request; see `upload`). The library page calls these.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -59,10 +60,14 @@ async fn one(
 async fn rename(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
+    lang: Lang,
     Path(id): Path<i64>,
     Json(body): Json<RenameBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     who.require(Role::Editor)?;
+    if body.title.trim().is_empty() {
+        return Err(ApiError::unprocessable(lang.t("title empty")));
+    }
     let clip = state.store.rename_clip(ClipId(id), &body.title)?;
     audit(
         &state,
@@ -74,15 +79,39 @@ async fn rename(
     Ok(axum::Json(clip))
 }
 
-/// `DELETE /api/clips/{id}` (editor): hides the clip from the library. Playlists that
-/// hold it keep playing it, and the log keeps naming it.
+/// `DELETE /api/clips/{id}` (editor): hides the clip from the library (the log and the
+/// reports keep naming it). Refused with 409 `in_use` while a playlist holds it: the
+/// message names those playlists, so staff know where to take it out first.
 async fn archive(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
+    lang: Lang,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     who.require(Role::Editor)?;
-    let clip = state.store.set_clip_archived(ClipId(id), true)?;
+    let clip = state.store.clip(ClipId(id))?;
+    let holders: Vec<String> = state
+        .store
+        .playlists()?
+        .into_iter()
+        .filter(|p| p.items.contains(&clip.id))
+        .map(|p| format!("«{}»", p.name))
+        .collect();
+    if !holders.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "in_use",
+            format!(
+                "{} «{}» {} {}. {}",
+                lang.t("cannot delete clip"),
+                clip.title,
+                lang.t("is in playlists"),
+                holders.join(", "),
+                lang.t("take it out first")
+            ),
+        ));
+    }
+    let clip = state.store.set_clip_archived(clip.id, true)?;
     audit(
         &state,
         &who,

@@ -54,6 +54,15 @@ impl Lang {
         }
     }
 
+    /// A priority in this language.
+    pub fn priority(self, p: crate::model::Priority) -> &'static str {
+        match p {
+            crate::model::Priority::Normal => self.t("normal"),
+            crate::model::Priority::Priority => self.t("priority-high"),
+            crate::model::Priority::Emergency => self.t("emergency"),
+        }
+    }
+
     /// The word for `key` in this language.
     pub fn t(self, key: &'static str) -> &'static str {
         WORDS
@@ -176,8 +185,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("add", "Thêm", "Add"),
     (
         "drag hint",
-        "Kéo thả để sắp xếp, hoặc dùng nút Lên/Xuống. Thay đổi được lưu ngay.",
-        "Drag to reorder, or use Up/Down. Changes are saved at once.",
+        "Giữ biểu tượng ⠿ rồi kéo lên hoặc xuống để sắp xếp, hoặc dùng nút ↑ ↓. Thay đổi được lưu ngay.",
+        "Hold the ⠿ grip and drag up or down to reorder, or use the ↑ ↓ buttons. Changes are saved at once.",
     ),
     ("new playlist", "Danh sách phát mới", "New playlist"),
     ("new programme", "Chương trình mới", "New programme"),
@@ -472,6 +481,49 @@ const WORDS: &[(&str, &str, &str)] = &[
         "This page is for administrators only.",
     ),
     ("forbidden", "Không có quyền", "Forbidden"),
+    // ---- Library rename / delete, the week's date picker and past days, the log. ----
+    ("rename", "Đổi tên", "Rename"),
+    (
+        "title empty",
+        "Hãy nhập tên mới cho bản tin",
+        "Type the new title",
+    ),
+    (
+        "cannot delete clip",
+        "Không xoá được bản tin",
+        "Cannot delete the clip",
+    ),
+    (
+        "is in playlists",
+        "vì nó đang nằm trong danh sách phát",
+        "because it is in the playlists",
+    ),
+    (
+        "take it out first",
+        "Hãy bỏ bản tin khỏi các danh sách đó trước, rồi xoá lại",
+        "Take it out of those playlists first, then delete it",
+    ),
+    ("choose date", "Chọn ngày", "Choose a date"),
+    ("show", "Xem", "Show"),
+    ("this week", "Tuần này", "This week"),
+    (
+        "week legend",
+        "Ngày đã qua lấy theo nhật ký: đã phát, bị lỡ, lỗi, bỏ qua và lý do. Phần còn lại theo lịch: sẽ phát, hoặc sẽ bị bỏ qua và lý do.",
+        "Past days come from the log: aired, missed, failed, skipped and why. What is ahead comes from the schedule: airs, or will be skipped and why.",
+    ),
+    ("nothing this day", "Không có lượt phát", "Nothing"),
+    (
+        "technical detail",
+        "Chi tiết cho kỹ thuật viên",
+        "Technical detail",
+    ),
+    (
+        "dates swapped",
+        "Ngày «Từ» đứng sau ngày «Đến»; đã đổi chỗ hai ngày.",
+        "The From date was after the To date; the two were swapped.",
+    ),
+    ("log rows", "lượt trong nhật ký", "log rows"),
+    ("origin", "Nguồn", "Source"),
 ];
 
 #[cfg(test)]

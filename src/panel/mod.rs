@@ -23,6 +23,7 @@ mod pages_library;
 mod pages_ops;
 mod pages_schedule;
 mod pages_users;
+mod pages_week;
 mod pending_api;
 mod playlist_api;
 mod preview_api;

@@ -155,10 +155,10 @@ const OPS: &[Op] = &[
     op(
         "delete",
         "/api/clips/{id}",
-        "Remove a clip from the library (playlists keep it)",
+        "Remove a clip from the library (the log keeps naming it); 409 in_use names the playlists that hold it",
         "editor",
         N,
-        &[404],
+        &[404, 409],
     ),
     op(
         "get",
@@ -317,7 +317,7 @@ const OPS: &[Op] = &[
     op(
         "get",
         "/api/log.csv",
-        "The same rows as CSV",
+        "The same rows as CSV, in the panel's language (?lang=en: English headers and the stable codes)",
         "viewer",
         N,
         &[400],

@@ -1,6 +1,6 @@
 //! Server-rendered HTML: the page frame (navigation, language switch, CSRF meta tag, the
 //! embedded CSS and JS files) and the page routes of the areas (`pages_dashboard`,
-//! `pages_library`, `pages_schedule`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
+//! `pages_library`, `pages_schedule`, `pages_week`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
 //! switches. No inline script or style: the CSP forbids both.
 
 use std::fmt::Write;
@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 use super::PanelState;
 use super::auth::Principal;
 use super::i18n::Lang;
-use super::{pages_library, pages_ops, pages_schedule, pages_users};
+use super::{pages_library, pages_ops, pages_schedule, pages_users, pages_week, words};
 
 /// The page routes other than the dashboard and login.
 pub(super) fn routes() -> Router<PanelState> {
     Router::new()
         .merge(pages_library::routes())
         .merge(pages_schedule::routes())
+        .merge(pages_week::routes())
         .merge(pages_ops::routes())
         .merge(pages_users::routes())
 }
@@ -65,7 +66,7 @@ pub(super) fn page(
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\" class=\"secondary\">{}</button></form>",
             esc(&u.name),
-            u.role.as_str(),
+            pages_users::role_word(lang, u.role),
             lang.t("logout")
         );
     }
@@ -123,6 +124,38 @@ pub(super) fn esc(s: &str) -> String {
         rest = &rest[i + 1..];
     }
     out.push_str(rest);
+    out
+}
+
+/// A log row's outcome and reason for a page: the outcome word, the reason in the page's
+/// language (`words::reason_words`), and any technical part folded away for the
+/// technician.
+pub(super) fn outcome_html(lang: Lang, row: &crate::model::LogEntry) -> String {
+    let mut out = format!(
+        "<span class=\"outcome {}\">{}</span>",
+        row.outcome.code(),
+        lang.outcome(row.outcome.code())
+    );
+    let reason = words::reason_words(lang, row.outcome.detail());
+    if !reason.text.is_empty() {
+        let _ = write!(out, ": <span class=\"reason\">{}</span>", esc(&reason.text));
+    }
+    if let Some(t) = reason.technical {
+        let _ = write!(
+            out,
+            "<details class=\"tech\"><summary>{}</summary><code>{}</code></details>",
+            lang.t("technical detail"),
+            esc(&t)
+        );
+    }
+    if let Some(rule) = &row.rule_broken {
+        let _ = write!(
+            out,
+            "<br><span class=\"muted\">{}: {}</span>",
+            lang.t("breaks"),
+            esc(&words::reason_words(lang, rule).text)
+        );
+    }
     out
 }
 

@@ -17,7 +17,7 @@ use super::PanelState;
 use super::api::schedule_items;
 use super::auth::PageUser;
 use super::i18n::Lang;
-use super::pages::{esc, local, mmss, page};
+use super::pages::{esc, local, mmss, outcome_html, page};
 use super::words::{check_words, rule_words};
 use crate::engine::{EngineStatus, OnAirStatus};
 use crate::health::{self, Level};
@@ -217,10 +217,9 @@ fn log_alerts(
         .filter(|r| matches!(r.outcome.code(), "missed" | "failed") && !live(r, status))
     {
         alerts.push(format!(
-            "{} {}: {}",
+            "{} {}",
             local(state, row.scheduled_at),
-            lang.outcome(row.outcome.code()),
-            esc(row.outcome.detail())
+            outcome_html(lang, row)
         ));
     }
     if !alerts.is_empty() {
@@ -306,16 +305,15 @@ fn recent(
         let _ = write!(out, "<tr><td>{}</td></tr>", lang.t("none"));
     }
     for row in rows.iter().rev().take(20) {
-        let (outcome, detail) = if live(row, status) {
-            (lang.t("outcome on air"), "")
+        let outcome = if live(row, status) {
+            lang.t("outcome on air").to_owned()
         } else {
-            (lang.outcome(row.outcome.code()), row.outcome.detail())
+            outcome_html(lang, row)
         };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{outcome}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{outcome}</td></tr>",
             local(state, row.scheduled_at),
-            esc(detail)
         );
     }
     out.push_str("</table></div>");

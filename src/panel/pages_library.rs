@@ -1,6 +1,7 @@
 //! Library and playlist pages: the clip table with multi-file upload (progress and
-//! refusal reason per file, done by `static/app.js` through `POST /api/clips`) and a
-//! preview player; the playlist list, and one playlist's editor (drag and drop plus
+//! refusal reason per file, done by `static/app.js` through `POST /api/clips`), a preview
+//! player, and rename / delete per clip (through `PATCH` / `DELETE /api/clips/{id}`); the
+//! playlist list, and one playlist's editor (drag by the grip with mouse or touch, plus
 //! accessible up/down buttons, saved through the versioned order API).
 
 use std::collections::HashMap;
@@ -40,30 +41,47 @@ async fn library(
         let _ = write!(
             body,
             "<h2>{}</h2><div id=\"drop\" class=\"drop\" role=\"button\" tabindex=\"0\">{}</div>\
-             <input id=\"files\" type=\"file\" multiple accept=\"audio/*,.mp3,.m4a,.aac,.wav,.flac,.ogg\" hidden>\
+             <input id=\"files\" type=\"file\" multiple accept=\"audio/*,.mp3,.m4a,.aac,.wav,.flac,.ogg,.opus,.webm\" hidden>\
              <ul id=\"uploads\" class=\"uploads\"></ul>",
             lang.t("upload"),
             lang.t("drop here"),
         );
     }
+    let editor = user.role >= Role::Editor;
     let _ = write!(
         body,
-        "<h2>{} ({})</h2><table id=\"clips\"><tbody>",
+        "<h2>{} (<span id=\"clip-count\">{}</span>)</h2><p id=\"clip-note\" role=\"status\" hidden></p>\
+         <table id=\"clips\" data-editor=\"{editor}\"><tbody>",
         lang.t("library"),
         clips.len(),
     );
     for c in &clips {
         let _ = write!(
             body,
-            "<tr data-clip=\"{id}\"><td><strong>{}</strong><br><span class=\"muted\">{} · {:.1} LUFS · {}</span>\
-             <br><audio controls preload=\"none\" src=\"/api/clips/{id}/audio\" aria-label=\"{}\"></audio></td></tr>",
+            "<tr data-clip=\"{id}\"><td><strong class=\"title\">{}</strong><br><span class=\"muted\">{} · {}{}</span>\
+             <br><audio controls preload=\"none\" src=\"/api/clips/{id}/audio\" aria-label=\"{}\"></audio>",
             esc(&c.title),
             mmss(c.duration_ms),
-            c.loudness.integrated_lufs,
+            // Loudness is for the technician (gain is automatic): the English page shows it.
+            if lang == Lang::En {
+                format!("{:.1} LUFS · ", c.loudness.integrated_lufs)
+            } else {
+                String::new()
+            },
             esc(&c.original_name),
             lang.t("preview"),
             id = c.id,
         );
+        if editor {
+            let _ = write!(
+                body,
+                "<div class=\"row-actions\"><button type=\"button\" class=\"secondary\" data-action=\"rename\">{}</button> \
+                 <button type=\"button\" class=\"secondary\" data-action=\"delete\">{}</button></div>",
+                lang.t("rename"),
+                lang.t("delete"),
+            );
+        }
+        body.push_str("</td></tr>");
     }
     body.push_str("</tbody></table>");
     Ok(page(
@@ -180,11 +198,11 @@ async fn playlist(
     );
     for item in &p.items {
         let title = titles.get(item).map_or("?", String::as_str);
-        let _ = write!(
-            body,
-            "<li draggable=\"{editor}\" data-clip=\"{item}\"><span class=\"t\">{}</span>",
-            esc(title)
-        );
+        let _ = write!(body, "<li data-clip=\"{item}\">",);
+        if editor {
+            body.push_str("<span class=\"grip\" aria-hidden=\"true\">⠿</span>");
+        }
+        let _ = write!(body, "<span class=\"t\">{}</span>", esc(title));
         if editor {
             let _ = write!(
                 body,
@@ -199,9 +217,12 @@ async fn playlist(
         body.push_str("</li>");
     }
     body.push_str("</ol>");
-    if p.items.is_empty() {
-        let _ = write!(body, "<p class=\"muted\">{}</p>", lang.t("empty"));
-    }
+    let _ = write!(
+        body,
+        "<p id=\"empty-note\" class=\"muted\"{}>{}</p>",
+        if p.items.is_empty() { "" } else { " hidden" },
+        lang.t("empty")
+    );
     if editor {
         let _ = write!(
             body,

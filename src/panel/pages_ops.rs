@@ -14,8 +14,8 @@ use chrono::{NaiveDate, TimeZone};
 use super::auth::PageUser;
 use super::body::Path;
 use super::i18n::Lang;
-use super::pages::{csrf_field, esc, local, page};
-use super::report_api::{LogFilter, campaign_report, filtered};
+use super::pages::{csrf_field, esc, local, outcome_html, page};
+use super::report_api::{LogFilter, campaign_report, filtered, programme_names};
 use super::{ApiError, PanelState, audit, pending_api};
 use crate::engine::Command;
 use crate::model::{CampaignId, Origin, PlaylistId, Priority};
@@ -154,7 +154,8 @@ async fn stop(
     Ok(Redirect::to("/broadcast?sent=1").into_response())
 }
 
-/// `GET /log?from=YYYY-MM-DD&to=YYYY-MM-DD&campaign=&outcome=`.
+/// `GET /log?from=YYYY-MM-DD&to=YYYY-MM-DD&campaign=&outcome=`. Dates given the wrong
+/// way round are swapped, and the page says so (never an error page).
 async fn log(
     State(state): State<PanelState>,
     PageUser(user): PageUser,
@@ -168,15 +169,29 @@ async fn log(
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .unwrap_or(default)
     };
-    let from = day("from", today - chrono::Duration::days(7));
-    let to = day("to", today);
+    let (mut from, mut to) = (
+        day("from", today - chrono::Duration::days(7)),
+        day("to", today),
+    );
+    let mut body = String::new();
+    if to < from {
+        std::mem::swap(&mut from, &mut to);
+        let _ = write!(
+            body,
+            "<p class=\"warn\" role=\"status\">{}</p>",
+            lang.t("dates swapped")
+        );
+    }
     let start = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .and_then(|t| tz.from_local_datetime(&t).earliest())
             .map(|t| t.fixed_offset())
     };
     let campaign = q.get("campaign").and_then(|c| c.parse::<i64>().ok());
-    let outcome = q.get("outcome").filter(|o| !o.is_empty()).cloned();
+    let outcome = q
+        .get("outcome")
+        .filter(|o| OUTCOMES.contains(&o.as_str()))
+        .cloned();
     let filter = LogFilter {
         from: start(from),
         to: start(to + chrono::Duration::days(1)),
@@ -184,11 +199,13 @@ async fn log(
         outcome: outcome.clone(),
     };
     let rows = filtered(&state, &filter)?;
+    let names = programme_names(&state, &rows);
     let campaigns = state.store.campaigns()?;
-    let mut body = format!(
-        "<form method=\"get\" action=\"/log\"><label for=\"l-from\">{}</label>\
-         <input id=\"l-from\" type=\"date\" name=\"from\" value=\"{from}\">\
-         <label for=\"l-to\">{}</label><input id=\"l-to\" type=\"date\" name=\"to\" value=\"{to}\">\
+    let _ = write!(
+        body,
+        "<form method=\"get\" action=\"/log\"><div class=\"pair\"><span><label for=\"l-from\">{}</label>\
+         <input id=\"l-from\" type=\"date\" name=\"from\" value=\"{from}\"></span>\
+         <span><label for=\"l-to\">{}</label><input id=\"l-to\" type=\"date\" name=\"to\" value=\"{to}\"></span></div>\
          <label for=\"l-campaign\">{}</label><select id=\"l-campaign\" name=\"campaign\"><option value=\"\">{}</option>",
         lang.t("from"),
         lang.t("to"),
@@ -214,23 +231,21 @@ async fn log(
         lang.t("outcome"),
         lang.t("all")
     );
-    for o in [
-        "played",
-        "partial",
-        "interrupted",
-        "skipped",
-        "missed",
-        "failed",
-    ] {
+    for o in OUTCOMES {
         let sel = if outcome.as_deref() == Some(o) {
             " selected"
         } else {
             ""
         };
-        let _ = write!(body, "<option{sel}>{o}</option>");
+        let _ = write!(
+            body,
+            "<option value=\"{o}\"{sel}>{}</option>",
+            lang.outcome(o)
+        );
     }
     let mut csv = format!(
-        "/api/log.csv?from={}&to={}",
+        "/api/log.csv?lang={}&from={}&to={}",
+        lang.code(),
         url_time(filter.from),
         url_time(filter.to)
     );
@@ -243,40 +258,55 @@ async fn log(
     let _ = write!(
         body,
         "</select><p><button type=\"submit\">{}</button> <a class=\"button\" href=\"{}\">{}</a></p></form>\
-         <div class=\"scroll\"><table id=\"log\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+         <p class=\"muted\">{} {}</p>\
+         <div class=\"scroll\"><table id=\"log\" class=\"stack\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         lang.t("filter"),
         esc(&csv),
         lang.t("csv"),
+        rows.len(),
+        lang.t("log rows"),
         lang.t("scheduled"),
         lang.t("outcome"),
         lang.t("clips"),
-        lang.t("user"),
+        lang.t("origin"),
     );
     let on_air = state.engine.status().on_air.map(|a| a.scheduled_at);
     for r in rows.iter().rev() {
         let clips: Vec<String> = r.clips.iter().map(|c| esc(&c.title)).collect();
         // The claimed row of the broadcast on air still holds its provisional outcome.
         let live = on_air.is_some_and(|due| is_unfinished_claim(r, due));
-        let (outcome, detail) = if live {
-            (lang.t("outcome on air"), "")
+        let outcome = if live {
+            lang.t("outcome on air").to_owned()
         } else {
-            (lang.outcome(r.outcome.code()), r.outcome.detail())
+            outcome_html(lang, r)
         };
         let who = match &r.origin {
-            Origin::Manual { requested_by } => esc(requested_by),
-            Origin::Scheduled { programme } => format!("#{programme}"),
+            Origin::Manual { requested_by } => {
+                format!("{}: {}", lang.t("manual broadcast"), esc(requested_by))
+            }
+            Origin::Scheduled { programme } => esc(names.get(programme).map_or("", String::as_str)),
         };
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{outcome} <span class=\"muted\">{}</span></td><td>{}</td><td>{who}</td></tr>",
+            "<tr data-outcome=\"{}\"><td>{}</td><td>{outcome}</td><td>{}</td><td>{who}</td></tr>",
+            r.outcome.code(),
             local(&state, r.scheduled_at),
-            esc(detail),
             clips.join(", "),
         );
     }
     body.push_str("</tbody></table></div>");
     Ok(page(lang, Some(&user), lang.t("log"), "/log", &body))
 }
+
+/// The outcome codes the log can be filtered by.
+const OUTCOMES: [&str; 6] = [
+    "played",
+    "partial",
+    "interrupted",
+    "skipped",
+    "missed",
+    "failed",
+];
 
 fn url_time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
     t.map(|t| t.to_rfc3339().replace('+', "%2B"))

@@ -1,25 +1,23 @@
-//! Programme, campaign and schedule pages: the programme list and form with the schedule
-//! helper (presets, weekday picker, raw cron; `static/app.js` previews the next ten times
-//! with the station rules' verdict through `/api/programmes/preview` and asks for a second
-//! press before saving times the rules would skip), campaigns, and the week calendar with skipped occurrences
-//! and their reasons.
+//! Programme and campaign pages: the programme list and form with the schedule helper
+//! (presets, weekday picker, raw cron; `static/app.js` previews the next ten times with the
+//! station rules' verdict through `/api/programmes/preview` and asks for a second press
+//! before saving times the rules would skip), and campaigns. The week calendar is
+//! `pages_week`.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
-use super::api::schedule_items;
 use super::auth::PageUser;
 use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{csrf_field, esc, page};
-use super::words::rule_words;
 use super::{ApiError, PanelState, audit};
 use crate::cron::CronExpr;
 use crate::model::{CampaignId, ClashRule, DateRange, PlaylistId, Priority, ProgrammeId};
@@ -34,7 +32,6 @@ pub(super) fn routes() -> Router<PanelState> {
         .route("/programmes/{id}/delete", post(delete_programme))
         .route("/programmes/{id}/approve", post(approve_programme))
         .route("/campaigns", get(campaigns).post(create_campaign))
-        .route("/schedule", get(week))
 }
 
 /// `GET /programmes`.
@@ -73,7 +70,7 @@ async fn programmes(
              <td><code>{}</code><br><span class=\"muted\">→ {}</span></td><td>{}{}</td><td>",
             esc(&p.name),
             esc(playlist),
-            priority_word(lang, p.priority),
+            lang.priority(p.priority),
             esc(p.cron.as_str()),
             esc(&next),
             approval,
@@ -113,14 +110,6 @@ async fn programmes(
         "/programmes",
         &body,
     ))
-}
-
-fn priority_word(lang: Lang, p: Priority) -> &'static str {
-    match p {
-        Priority::Normal => lang.t("normal"),
-        Priority::Priority => lang.t("priority-high"),
-        Priority::Emergency => lang.t("emergency"),
-    }
 }
 
 fn programme_form(
@@ -370,76 +359,4 @@ async fn create_campaign(
         c.name,
     );
     Ok(Redirect::to("/campaigns").into_response())
-}
-
-/// `GET /schedule?week=YYYY-MM-DD`: the week (Monday to Sunday) containing that date.
-async fn week(
-    State(state): State<PanelState>,
-    PageUser(user): PageUser,
-    lang: Lang,
-    Query(q): Query<Params>,
-) -> Result<Html<String>, ApiError> {
-    let tz = state.config.station.time_zone;
-    let today = state.clock.now().with_timezone(&tz).date_naive();
-    let day = q
-        .get("week")
-        .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
-        .unwrap_or(today);
-    let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
-    let start = monday
-        .and_hms_opt(0, 0, 0)
-        .and_then(|d| d.and_local_timezone(tz).earliest())
-        .ok_or_else(|| ApiError::bad_request("no such week"))?
-        .to_utc();
-    let items = schedule_items(&state, start, start + chrono::Duration::days(7))?;
-    let mut body = format!(
-        "<h2>{} {}</h2><p><a class=\"button\" href=\"/schedule?week={}\">← {}</a> \
-         <a class=\"button\" href=\"/schedule?week={}\">{} →</a></p><div class=\"week\">",
-        lang.t("week"),
-        monday.format("%d/%m/%Y"),
-        monday - chrono::Duration::days(7),
-        lang.t("previous week"),
-        monday + chrono::Duration::days(7),
-        lang.t("next week"),
-    );
-    for offset in 0..7 {
-        let date = monday + chrono::Duration::days(offset);
-        let key = ["day0", "day1", "day2", "day3", "day4", "day5", "day6"]
-            [date.weekday().num_days_from_sunday() as usize];
-        let _ = write!(
-            body,
-            "<section class=\"day\"><h3>{} {}</h3>",
-            lang.t(key),
-            date.format("%d/%m")
-        );
-        let prefix = date.format("%Y-%m-%d").to_string();
-        for item in items.iter().filter(|i| i.at.starts_with(&prefix)) {
-            let (class, note) = match (item.verdict, &item.rule) {
-                ("skip", Some(r)) => (
-                    " skip",
-                    format!("<br>{}: {}", lang.t("skipped"), esc(&rule_words(lang, r))),
-                ),
-                ("air_breaking_rule", Some(r)) => (
-                    " breaks",
-                    format!("<br>{}: {}", lang.t("breaks"), esc(&rule_words(lang, r))),
-                ),
-                _ => ("", String::new()),
-            };
-            let _ = write!(
-                body,
-                "<div class=\"occ{class}\"><strong>{}</strong> {}{note}</div>",
-                esc(item.at.get(11..16).unwrap_or("")),
-                esc(&item.name)
-            );
-        }
-        body.push_str("</section>");
-    }
-    body.push_str("</div>");
-    Ok(page(
-        lang,
-        Some(&user),
-        lang.t("schedule"),
-        "/schedule",
-        &body,
-    ))
 }

@@ -142,7 +142,7 @@ fn done(
     }
 }
 
-fn role_word(lang: Lang, role: Role) -> &'static str {
+pub(super) fn role_word(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Viewer => lang.t("role viewer"),
         Role::Editor => lang.t("role editor"),

@@ -1,6 +1,8 @@
-//! The broadcast log for people: filtered rows (JSON), the same rows as CSV for a
-//! spreadsheet, and the per-campaign report a ward hands in (per clip: times and minutes
-//! aired, first and last airing; per day: broadcasts and minutes).
+//! The broadcast log for people: filtered rows (JSON, with the stable outcome codes), the
+//! same rows as CSV for a spreadsheet (in the panel's language: Vietnamese headers, outcomes
+//! and reasons by default, English with the stable codes under `?lang=en`), and the
+//! per-campaign report a ward hands in (per clip: times and minutes aired, first and last
+//! airing; per day: broadcasts and minutes).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -16,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::ApiUser;
 use super::body::{Path, Query};
+use super::i18n::Lang;
+use super::words::reason_words;
 use super::{ApiError, PanelState};
 use crate::model::{Campaign, CampaignId, ClipId, LogEntry, Origin, ProgrammeId};
 
@@ -115,10 +119,11 @@ async fn log(
 }
 
 /// `GET /api/log.csv?…`: the same rows as CSV (UTF-8 with BOM, so spreadsheets read the
-/// Vietnamese right).
+/// Vietnamese right), in the request's language.
 async fn csv(
     State(state): State<PanelState>,
     _: ApiUser,
+    lang: Lang,
     Query(f): Query<LogFilter>,
 ) -> Result<impl IntoResponse, ApiError> {
     let rows = filtered(&state, &f)?;
@@ -132,7 +137,7 @@ async fn csv(
                 "attachment; filename=\"loa-log.csv\"",
             ),
         ],
-        to_csv(&rows, tz, &names),
+        to_csv(&rows, tz, &names, lang),
     ))
 }
 
@@ -231,7 +236,11 @@ pub fn day_lines(rows: &[LogEntry], tz: Tz) -> Vec<DayLine> {
         .collect()
 }
 
-fn programme_names(state: &PanelState, rows: &[LogEntry]) -> HashMap<ProgrammeId, String> {
+/// The names of the programmes the rows come from (deleted ones too).
+pub(super) fn programme_names(
+    state: &PanelState,
+    rows: &[LogEntry],
+) -> HashMap<ProgrammeId, String> {
     let mut names = HashMap::new();
     for r in rows {
         if let Origin::Scheduled { programme } = r.origin {
@@ -246,23 +255,67 @@ fn programme_names(state: &PanelState, rows: &[LogEntry]) -> HashMap<ProgrammeId
     names
 }
 
-/// The rows as CSV with a header line.
-pub fn to_csv(rows: &[LogEntry], tz: Tz, names: &HashMap<ProgrammeId, String>) -> String {
-    let mut out = String::from(
+/// The rows as CSV with a header line. English keeps the stable codes (`scheduled`,
+/// `played`, RFC 3339 times) for scripts; Vietnamese is for people: headers, origin,
+/// priority, outcome and reason in words, times as `dd/mm/yyyy HH:MM:SS`.
+pub fn to_csv(
+    rows: &[LogEntry],
+    tz: Tz,
+    names: &HashMap<ProgrammeId, String>,
+    lang: Lang,
+) -> String {
+    let vi = lang == Lang::Vi;
+    let mut out = String::from(if vi {
+        "\u{feff}Mã,Giờ dự kiến,Bắt đầu,Kết thúc,Nguồn,Chương trình,Người yêu cầu,Mức ưu tiên,\
+         Kết quả,Lý do,Vi phạm quy định,Bản tin\r\n"
+    } else {
         "\u{feff}id,scheduled_at,started_at,ended_at,origin,programme,requested_by,priority,\
-         outcome,detail,rule_broken,clips\r\n",
-    );
-    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&tz).to_rfc3339());
+         outcome,detail,rule_broken,clips\r\n"
+    });
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map(|t| {
+            let t = t.with_timezone(&tz);
+            if vi {
+                t.format("%d/%m/%Y %H:%M:%S").to_string()
+            } else {
+                t.to_rfc3339()
+            }
+        })
+    };
     for r in rows {
         let (origin, programme, by) = match &r.origin {
             Origin::Scheduled { programme } => (
-                "scheduled",
+                if vi { "theo lịch" } else { "scheduled" },
                 names.get(programme).cloned().unwrap_or_default(),
                 String::new(),
             ),
-            Origin::Manual { requested_by } => ("manual", String::new(), requested_by.clone()),
+            Origin::Manual { requested_by } => (
+                if vi { "phát thủ công" } else { "manual" },
+                String::new(),
+                requested_by.clone(),
+            ),
         };
         let clips: Vec<&str> = r.clips.iter().map(|c| c.title.as_str()).collect();
+        let (outcome, detail, rule) = if vi {
+            let reason = reason_words(lang, r.outcome.detail());
+            let detail = match reason.technical {
+                Some(t) => format!("{} ({t})", reason.text),
+                None => reason.text,
+            };
+            let rule = r.rule_broken.as_deref().map(|b| reason_words(lang, b).text);
+            (lang.outcome(r.outcome.code()), detail, rule)
+        } else {
+            (
+                r.outcome.code(),
+                r.outcome.detail().to_owned(),
+                r.rule_broken.clone(),
+            )
+        };
+        let priority = if vi {
+            lang.priority(r.priority).to_owned()
+        } else {
+            format!("{:?}", r.priority).to_lowercase()
+        };
         let fields = [
             r.id.to_string(),
             time(Some(r.scheduled_at)).unwrap_or_default(),
@@ -271,10 +324,10 @@ pub fn to_csv(rows: &[LogEntry], tz: Tz, names: &HashMap<ProgrammeId, String>) -
             origin.to_owned(),
             programme,
             by,
-            format!("{:?}", r.priority).to_lowercase(),
-            r.outcome.code().to_owned(),
-            r.outcome.detail().to_owned(),
-            r.rule_broken.clone().unwrap_or_default(),
+            priority,
+            outcome.to_owned(),
+            detail,
+            rule.unwrap_or_default(),
             clips.join(" | "),
         ];
         let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
@@ -361,12 +414,46 @@ mod tests {
         let tz: Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
         let rows = vec![row(7, 0, 60, Outcome::Played, &[(1, "Khẩu hiệu, 2026")])];
         let names = HashMap::from([(ProgrammeId(1), "Sáng".to_owned())]);
-        let text = to_csv(&rows, tz, &names);
+        let text = to_csv(&rows, tz, &names, Lang::En);
         let line = text.lines().nth(1).unwrap();
         assert!(line.starts_with("7,2026-06-01T07:00:00+07:00,"), "{line}");
         assert!(
             line.contains(",Sáng,") && line.ends_with("\"Khẩu hiệu, 2026\""),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn vietnamese_csv_has_words_not_codes() {
+        let tz: Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+        let names = HashMap::from([(ProgrammeId(1), "Sáng".to_owned())]);
+        let rows = vec![
+            row(1, 0, 60, Outcome::Played, &[(1, "Khẩu hiệu")]),
+            row(
+                2,
+                60,
+                0,
+                Outcome::Skipped("after latest broadcast time 21:00".into()),
+                &[],
+            ),
+        ];
+        let text = to_csv(&rows, tz, &names, Lang::Vi);
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().contains("Giờ dự kiến,Bắt đầu"));
+        let played = lines.next().unwrap();
+        assert!(
+            played.starts_with("1,01/06/2026 07:00:00,") && played.contains(",theo lịch,Sáng,"),
+            "{played}"
+        );
+        assert!(played.contains(",Bình thường,đã phát,"), "{played}");
+        let skipped = lines.next().unwrap();
+        assert!(
+            skipped.contains(",bỏ qua,sau giờ phát muộn nhất 21:00,"),
+            "{skipped}"
+        );
+        assert!(
+            !text.contains("played") && !text.contains("skipped"),
+            "{text}"
         );
     }
 }

@@ -1,7 +1,10 @@
 //! Words for what other modules name in English: the station rules `schedule` gives as a
-//! verdict's reason ("quiet hours 21:00-05:00") and the health checks of `health`, as
-//! headlines and fixes for staff in the panel's languages. The words themselves are in
-//! `i18n`'s table; this file only picks them.
+//! verdict's reason ("quiet hours 21:00-05:00"), the reasons the engine and player write
+//! into the broadcast log ("box down or clock wrong (12 min late)"), and the health checks
+//! of `health`, as headlines and fixes for staff in the panel's languages. This is the one
+//! place a log reason is put into Vietnamese (the log page, the week calendar, the
+//! dashboard and the CSV all ask it); a reason it does not know shows as "lý do khác" with
+//! the English text kept as the technician's detail.
 
 use super::i18n::Lang;
 
@@ -39,9 +42,174 @@ pub fn rule_words(lang: Lang, rule: &str) -> String {
         .unwrap_or_else(|| rule.to_owned())
 }
 
+/// A log reason for staff: the words, and the technical part (an OS or device error, a
+/// path) that is shown apart, for the technician.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// The reason in the page's language.
+    pub text: String,
+    /// What only a technician can read (English), if any.
+    pub technical: Option<String>,
+}
+
+/// A log row's reason (`Outcome::detail`) in this language. English is the engine's own
+/// words; Vietnamese is mapped here from the reasons the engine, player and store write.
+pub fn reason_words(lang: Lang, detail: &str) -> Reason {
+    let plain = |text: String| Reason {
+        text,
+        technical: None,
+    };
+    if lang == Lang::En || detail.is_empty() {
+        return plain(detail.to_owned());
+    }
+    let number_between = |prefix: &str, suffix: &str| {
+        detail
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(suffix))
+            .filter(|n| n.parse::<i64>().is_ok())
+            .map(str::to_owned)
+    };
+    let technical = |text: &str, rest: &str| Reason {
+        text: text.to_owned(),
+        technical: Some(rest.to_owned()),
+    };
+    let rule = rule_words(lang, detail);
+    if rule != detail {
+        return plain(rule);
+    }
+    if detail == crate::store::PROVISIONAL_OUTCOME_DETAIL {
+        return plain("loa dừng đột ngột trước khi phát xong (mất điện, lỗi hoặc bị tắt)".into());
+    }
+    if let Some(n) = number_between("box down or clock wrong (", " min late)") {
+        return plain(format!(
+            "máy tắt hoặc đồng hồ sai vào giờ phát (trễ {n} phút)"
+        ));
+    }
+    if let Some(n) = number_between("air busy: waited ", " min, the queue limit") {
+        return plain(format!(
+            "đang có lượt phát khác; đã chờ {n} phút, quá thời gian chờ cho phép"
+        ));
+    }
+    if let Some(n) = number_between("session limit of ", " min reached") {
+        return plain(format!("đã đến giới hạn {n} phút cho một lượt phát"));
+    }
+    if let Some(who) = detail.strip_prefix("stopped by ") {
+        return plain(format!("{who} đã bấm dừng phát"));
+    }
+    if let Some(who) = detail.strip_prefix("cancelled by ") {
+        return plain(format!("đã huỷ vì {who} bấm dừng phát"));
+    }
+    if let Some(e) = detail.strip_prefix("output unavailable: ") {
+        return technical("không mở được thiết bị âm thanh (card âm thanh)", e);
+    }
+    if let Some(e) = detail.strip_prefix("output failed: ") {
+        return technical("thiết bị âm thanh (card âm thanh) bị lỗi khi đang phát", e);
+    }
+    if let Some(name) = detail
+        .strip_prefix("playlist \"")
+        .and_then(|r| r.strip_suffix("\" is empty"))
+    {
+        return plain(format!("danh sách phát «{name}» không có bản tin nào"));
+    }
+    if detail.starts_with('/') {
+        // The prepare step names the clip's file: "/var/lib/loa/media/…: error".
+        return technical("không đọc được tệp âm thanh của bản tin", detail);
+    }
+    if detail.starts_with("item ") && detail.contains(" is malformed") {
+        return technical("âm thanh chuẩn bị để phát bị lỗi", detail);
+    }
+    const FIXED: &[(&str, &str)] = &[
+        ("stopped", "đã dừng phát"),
+        (
+            "cut in by a normal broadcast",
+            "bị ngắt để phát một lượt thường",
+        ),
+        (
+            "cut in by a priority broadcast",
+            "bị ngắt để phát một lượt ưu tiên",
+        ),
+        (
+            "cut in by an emergency broadcast",
+            "bị ngắt để phát khẩn cấp",
+        ),
+        (
+            "the amplifier relay was cut after its maximum on time",
+            "rơ-le âm ly tự ngắt vì đã bật quá thời gian cho phép",
+        ),
+        (
+            "programme changed, disabled or removed before it aired",
+            "chương trình đã được sửa, tắt hoặc xoá trước giờ phát",
+        ),
+        ("loa was stopped", "loa được tắt trong khi đang phát"),
+        (
+            "superseded by a later occurrence of the same programme",
+            "không phát bù: đã có lần phát sau của cùng chương trình",
+        ),
+        (
+            "the player did not report the end of the broadcast",
+            "bộ phát không báo kết thúc lượt phát",
+        ),
+        ("already in the log", "đã có trong nhật ký, không phát lại"),
+    ];
+    FIXED.iter().find(|(en, _)| *en == detail).map_or_else(
+        || technical("lý do khác", detail),
+        |(_, vi)| plain((*vi).to_owned()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every reason the engine, player and store write today, as they write it.
+    const KNOWN_REASONS: &[&str] = &[
+        "quiet hours 11:30-13:30",
+        "before earliest broadcast time 05:00",
+        "after latest broadcast time 21:00",
+        "awaiting approval",
+        "cancelled by lan",
+        "stopped by lan",
+        "stopped",
+        "cut in by a normal broadcast",
+        "cut in by a priority broadcast",
+        "cut in by an emergency broadcast",
+        "the amplifier relay was cut after its maximum on time",
+        "programme changed, disabled or removed before it aired",
+        "loa was stopped",
+        "box down or clock wrong (12 min late)",
+        "superseded by a later occurrence of the same programme",
+        "session limit of 30 min reached",
+        "the player did not report the end of the broadcast",
+        "air busy: waited 10 min, the queue limit",
+        "output unavailable: no such device",
+        "output failed: ALSA write: broken pipe",
+        "playlist \"Sáng\" is empty",
+        "/var/lib/loa/media/ab.mp3: No such file or directory (os error 2)",
+        "item 2 \"pause\" is malformed: 3 samples for 2 channels, gain 1",
+        "already in the log",
+        crate::store::PROVISIONAL_OUTCOME_DETAIL,
+    ];
+
+    #[test]
+    fn every_known_log_reason_reads_in_vietnamese() {
+        for en in KNOWN_REASONS {
+            let vi = reason_words(Lang::Vi, en);
+            assert_ne!(vi.text, "lý do khác", "{en} is not mapped");
+            for word in [
+                "the ", " by ", " min", "output", "playlist", "loa was", "box ",
+            ] {
+                assert!(!vi.text.contains(word), "{en} → {}", vi.text);
+            }
+            assert_eq!(reason_words(Lang::En, en).text, *en);
+        }
+        let odd = reason_words(Lang::Vi, "a reason nobody mapped");
+        assert_eq!(odd.text, "lý do khác");
+        assert_eq!(odd.technical.as_deref(), Some("a reason nobody mapped"));
+        assert_eq!(
+            reason_words(Lang::Vi, "box down or clock wrong (7 min late)").text,
+            "máy tắt hoặc đồng hồ sai vào giờ phát (trễ 7 phút)"
+        );
+    }
 
     #[test]
     fn every_rule_schedule_names_is_translated() {

@@ -1,5 +1,6 @@
-// loa panel behaviour: uploads with progress, playlist reordering, the schedule helper,
-// confirmations. Served as a file (the CSP forbids inline script); pages work without it
+// loa panel behaviour: uploads with progress, renaming and deleting clips, playlist
+// reordering (pointer events: mouse, pen and touch), the schedule helper, the week's date
+// picker, confirmations. Served as a file (the CSP forbids inline script); pages work without it
 // where they can (forms post normally).
 'use strict';
 (function () {
@@ -92,13 +93,104 @@
       title.textContent = clip.title;
       const info = document.createElement('span');
       info.className = 'muted';
-      info.textContent = duration(clip.duration_ms) + ' · ' + clip.loudness.integrated_lufs.toFixed(1) + ' LUFS · ' + clip.original_name;
+      info.textContent = duration(clip.duration_ms) + ' · '
+        + (lang === 'en' ? clip.loudness.integrated_lufs.toFixed(1) + ' LUFS · ' : '') + clip.original_name;
+      title.className = 'title';
       const audio = document.createElement('audio');
       audio.controls = true; audio.preload = 'none'; audio.src = '/api/clips/' + clip.id + '/audio';
-      td.append(title, document.createElement('br'), info, document.createElement('br'), audio);
+      const actions = document.createElement('div');
+      actions.className = 'row-actions';
+      actions.append(textButton(T('Đổi tên', 'Rename'), 'rename'), ' ', textButton(T('Xoá', 'Delete'), 'delete'));
+      td.append(title, document.createElement('br'), info, document.createElement('br'), audio, actions);
       tr.append(td);
       tbody.prepend(tr);
+      recount();
     }
+  }
+
+  function textButton(text, action) {
+    const b = document.createElement('button');
+    b.type = 'button'; b.className = 'secondary'; b.textContent = text; b.dataset.action = action;
+    return b;
+  }
+
+  // ---- Library: rename and delete a clip; the count follows. ----
+  const clipTable = $('#clips');
+  function recount() {
+    const count = $('#clip-count');
+    if (count && clipTable) count.textContent = $$('tr[data-clip]', clipTable).length;
+  }
+  if (clipTable && clipTable.dataset.editor === 'true') {
+    const note = $('#clip-note');
+    let noteTimer = null;
+    // A short note at the bottom of the screen: the row it is about may be gone.
+    const tell = (kind, text) => {
+      note.className = 'toast ' + kind;
+      note.textContent = text;
+      note.hidden = false;
+      clearTimeout(noteTimer);
+      noteTimer = setTimeout(() => { note.hidden = true; }, 8000);
+    };
+    const problem = (r) => (r.body.error ? r.body.error.message : 'HTTP ' + r.status);
+    const rowNote = (tr, text) => {
+      let p = $('.row-note', tr);
+      if (!p) { p = document.createElement('p'); p.className = 'alert row-note'; p.setAttribute('role', 'alert'); $('td', tr).append(p); }
+      p.textContent = text;
+      p.hidden = !text;
+    };
+    clipTable.addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      if (!b) return;
+      const tr = b.closest('tr');
+      const id = tr.dataset.clip;
+      const title = $('strong.title', tr);
+      if (b.dataset.action === 'delete') {
+        if (!window.confirm(T('Xoá bản tin «' + title.textContent + '» khỏi thư viện?',
+          'Delete the clip "' + title.textContent + '" from the library?'))) return;
+        api('DELETE', '/api/clips/' + id).then((r) => {
+          if (r.status === 204) {
+            tr.remove();
+            recount();
+            tell('ok', T('Đã xoá «', 'Deleted "') + title.textContent + T('»', '"'));
+          } else {
+            rowNote(tr, problem(r));
+          }
+        });
+      } else if (b.dataset.action === 'rename') {
+        if ($('form.rename', tr)) return;
+        const form = document.createElement('form');
+        form.className = 'rename';
+        const label = document.createElement('label');
+        label.textContent = T('Tên mới', 'New title');
+        const input = document.createElement('input');
+        input.value = title.textContent; input.required = true; input.maxLength = 200;
+        input.id = 'rename-' + id; label.htmlFor = input.id;
+        const cancel = textButton(T('Huỷ', 'Cancel'), 'cancel-rename');
+        const save = document.createElement('button');
+        save.type = 'submit'; save.textContent = T('Lưu tên', 'Save title');
+        form.append(label, input, ' ', save, ' ', cancel);
+        title.after(form);
+        title.hidden = true;
+        input.focus();
+        input.select();
+        const close = () => { form.remove(); title.hidden = false; };
+        cancel.addEventListener('click', close);
+        form.addEventListener('submit', (ev) => {
+          ev.preventDefault();
+          if (!input.value.trim()) { rowNote(tr, T('Hãy nhập tên mới cho bản tin', 'Type the new title')); return; }
+          api('PATCH', '/api/clips/' + id, { title: input.value }).then((r) => {
+            if (r.status === 200) {
+              title.textContent = r.body.title;
+              close();
+              rowNote(tr, '');
+              tell('ok', T('Đã đổi tên thành «', 'Renamed to "') + r.body.title + T('»', '"'));
+            } else {
+              rowNote(tr, problem(r));
+            }
+          });
+        });
+      }
+    });
   }
 
   function duration(ms) {
@@ -114,20 +206,23 @@
     $$('#add-clip option').forEach((o) => { titles[o.value] = o.textContent; });
     $$('li', order).forEach((li) => { titles[li.dataset.clip] = $('span.t', li).textContent; });
     const stale = $('#stale');
-    let dragged = null;
+    const empty = $('#empty-note');
 
     function render(items) {
       order.innerHTML = '';
       items.forEach((clip) => order.append(row(String(clip))));
+      shown();
     }
+    function shown() { if (empty) empty.hidden = order.children.length > 0; }
     function row(clip) {
       const li = document.createElement('li');
-      li.draggable = true;
       li.dataset.clip = clip;
+      const grip = document.createElement('span');
+      grip.className = 'grip'; grip.setAttribute('aria-hidden', 'true'); grip.textContent = '⠿';
       const t = document.createElement('span');
       t.className = 't';
       t.textContent = titles[clip] || ('#' + clip);
-      li.append(t, button('↑', T('Lên', 'Up'), 'up'), button('↓', T('Xuống', 'Down'), 'down'), button('✕', T('Bỏ', 'Remove'), 'remove'));
+      li.append(grip, t, button('↑', T('Lên', 'Up'), 'up'), button('↓', T('Xuống', 'Down'), 'down'), button('✕', T('Bỏ', 'Remove'), 'remove'));
       return li;
     }
     function button(text, label, action) {
@@ -138,6 +233,7 @@
     }
     function items() { return $$('li', order).map((li) => Number(li.dataset.clip)); }
     function save() {
+      shown();
       api('PUT', '/api/playlists/' + id + '/order', { version: Number(order.dataset.version), items: items() })
         .then((r) => {
           if (r.status === 200) {
@@ -149,6 +245,7 @@
             order.dataset.version = r.body.current.version;
             render(r.body.current.items);
             stale.hidden = false;
+            stale.scrollIntoView({ block: 'center' });
           } else {
             $('#saved').textContent = r.body.error ? r.body.error.message : 'HTTP ' + r.status;
           }
@@ -167,25 +264,43 @@
       const again = $('li[data-clip="' + li.dataset.clip + '"] button[data-action="' + b.dataset.action + '"]', order);
       if (again) again.focus();
     });
-    order.addEventListener('dragstart', (e) => {
-      dragged = e.target.closest('li');
-      if (!dragged) return;
-      dragged.classList.add('dragging');
-      e.dataTransfer.effectAllowed = 'move';
-      e.dataTransfer.setData('text/plain', dragged.dataset.clip);
-    });
-    order.addEventListener('dragover', (e) => {
+    // Dragging, one code path for mouse, pen and touch (pointer events). A finger drags by
+    // the grip only (it has touch-action: none), so a swipe elsewhere still scrolls the
+    // page; a mouse drags the whole row. The row follows the pointer; the order is saved
+    // once, when the pointer lets go, and only if it changed.
+    let drag = null;
+    order.addEventListener('pointerdown', (e) => {
+      const li = e.target.closest('li');
+      if (!li || !$('.grip', li) || e.target.closest('button')) return;
+      if (e.pointerType === 'mouse' ? e.button !== 0 : !e.target.closest('.grip')) return;
       e.preventDefault();
-      const over = e.target.closest('li');
-      if (!dragged || !over || over === dragged) return;
-      const box = over.getBoundingClientRect();
-      const after = e.clientY > box.top + box.height / 2;
-      order.insertBefore(dragged, after ? over.nextSibling : over);
+      drag = { li: li, pointer: e.pointerId, before: items().join() };
+      li.setPointerCapture(e.pointerId);
+      li.classList.add('dragging');
     });
-    order.addEventListener('drop', (e) => e.preventDefault());
-    order.addEventListener('dragend', () => {
-      if (dragged) { dragged.classList.remove('dragging'); dragged = null; save(); }
+    order.addEventListener('pointermove', (e) => {
+      if (!drag || e.pointerId !== drag.pointer) return;
+      e.preventDefault();
+      const next = $$('li', order).find((x) => {
+        if (x === drag.li) return false;
+        const box = x.getBoundingClientRect();
+        return e.clientY < box.top + box.height / 2;
+      });
+      if (next && drag.li.nextElementSibling !== next) order.insertBefore(drag.li, next);
+      else if (!next && order.lastElementChild !== drag.li) order.append(drag.li);
+      // Near the screen's edge the page scrolls, so a long list can be crossed on a phone.
+      if (e.clientY < 48) window.scrollBy(0, -12);
+      else if (e.clientY > window.innerHeight - 48) window.scrollBy(0, 12);
     });
+    const letGo = (e) => {
+      if (!drag || e.pointerId !== drag.pointer) return;
+      drag.li.classList.remove('dragging');
+      const changed = items().join() !== drag.before;
+      drag = null;
+      if (changed) save();
+    };
+    order.addEventListener('pointerup', letGo);
+    order.addEventListener('pointercancel', letGo);
     const add = $('#add-form');
     if (add) {
       add.addEventListener('submit', (e) => {

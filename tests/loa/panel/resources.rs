@@ -290,10 +290,22 @@ async fn resources_answer_with_their_statuses_and_error_bodies() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["campaign"]["id"], camp);
     let r = p
-        .call("GET", &format!("/api/log.csv?campaign={camp}"), &auth, None)
+        .call(
+            "GET",
+            &format!("/api/log.csv?campaign={camp}&lang=en"),
+            &auth,
+            None,
+        )
         .await;
     assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
     assert!(r.text().contains("scheduled_at,started_at"));
+    let r = p
+        .call("GET", &format!("/api/log.csv?campaign={camp}"), &auth, None)
+        .await;
+    assert!(
+        r.text().contains("Giờ dự kiến,Bắt đầu"),
+        "Vietnamese by default"
+    );
     let r = p.call("GET", "/api/log?from=nonsense", &auth, None).await;
     assert_eq!(r.status, 400);
     let r = p
@@ -308,7 +320,29 @@ async fn resources_answer_with_their_statuses_and_error_bodies() {
     let r = p
         .call("DELETE", &format!("/api/clips/{id}"), &auth, None)
         .await;
-    assert_eq!(r.status, 204);
+    assert_eq!((r.status, error_code(&r).as_str()), (409, "in_use"));
+    assert!(
+        r.text().contains("danh sách phát «"),
+        "names the playlists that hold it, in Vietnamese: {}",
+        r.text()
+    );
+    let r = p
+        .call("GET", &format!("/api/playlists/{pl}"), &auth, None)
+        .await;
+    let version = r.json()["version"].as_i64().unwrap();
+    let r = p
+        .call(
+            "PUT",
+            &order,
+            &auth,
+            Some(json!({"version": version, "items": []})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = p
+        .call("DELETE", &format!("/api/clips/{id}"), &auth, None)
+        .await;
+    assert_eq!(r.status, 204, "out of every playlist, it can go");
     let r = p.call("GET", "/api/clips", &auth, None).await;
     assert_eq!(r.json(), json!([]), "archived clips leave the library");
 }
