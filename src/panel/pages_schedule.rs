@@ -1,8 +1,10 @@
-//! Programme, campaign and schedule pages: the programme list and form with the schedule
+//! Programme, campaign and schedule pages: the programme list (each with its next firing as
+//! `schedule::Station` computes it, campaign dates applied) and form with the schedule
 //! helper (presets, weekday picker, raw cron; `static/app.js` previews the next ten times
-//! with the station rules' verdict through `/api/programmes/preview` and asks for a second
-//! press before saving times the rules would skip), campaigns, and the week calendar with skipped occurrences
-//! and their reasons.
+//! within the chosen campaign's dates, with the station rules' verdict, through
+//! `/api/programmes/preview` and asks for a second press before saving times the rules
+//! would skip), campaigns, and the week calendar with skipped occurrences and their
+//! reasons.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -23,6 +25,7 @@ use super::words::rule_words;
 use super::{ApiError, PanelState, audit};
 use crate::cron::CronExpr;
 use crate::model::{CampaignId, ClashRule, DateRange, PlaylistId, Priority, ProgrammeId};
+use crate::schedule::Station;
 use crate::store::{NewCampaign, NewProgramme, Role};
 
 type Params = HashMap<String, String>;
@@ -53,11 +56,17 @@ async fn programmes(
         lang.t("programmes")
     );
     for p in &list {
-        let next = p
-            .cron
-            .next_after(now, tz)
-            .map(|t| t.with_timezone(&tz).format("%d/%m %H:%M").to_string())
-            .unwrap_or_default();
+        // The next firing as the engine will see it: the campaign's and own dates apply.
+        let next = Station {
+            programmes: std::slice::from_ref(p),
+            campaigns: &campaigns,
+            rules: &state.config.schedule.rules,
+            tz,
+            approval_required: state.config.station.approval_required,
+        }
+        .next_instant(now)
+        .map(|t| t.with_timezone(&tz).format("%d/%m %H:%M").to_string())
+        .unwrap_or_default();
         let playlist = playlists
             .iter()
             .find(|x| x.id == p.playlist)

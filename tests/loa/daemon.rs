@@ -72,6 +72,7 @@ fn station() -> Station {
         ),
     );
     let mut config = Config::load(&config_path).unwrap();
+    config.schedule.rules = crate::support::all_day(config.schedule.rules);
     config.library.analyser_exe = Some(env!("CARGO_BIN_EXE_loa").into());
     let store = Store::open(&config.station.data_dir.join("loa.db")).unwrap();
     let media = loa::library::media_dir(&config.station.data_dir);
@@ -327,7 +328,8 @@ async fn the_api_keeps_its_contract() {
         "{\"playlist\": 999}",
     )
     .await;
-    assert_eq!(code, 404, "{body}");
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("\"no_playlist\""), "{body}");
     let (code, body) = http(addr, "POST", "/api/broadcasts", &auth, &play).await;
     assert_eq!(code, 202, "{body}");
     let (code, _) = http(addr, "POST", "/api/broadcasts/stop", &auth, "").await;

@@ -31,6 +31,17 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// `rules` with broadcasts allowed at every instant of the day (no earliest or latest
+/// time, no quiet hours), for tests that play at whatever time they run.
+pub fn all_day(rules: loa::schedule::StationRules) -> loa::schedule::StationRules {
+    loa::schedule::StationRules {
+        earliest: chrono::NaiveTime::MIN,
+        latest: chrono::NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
+        quiet_hours: Vec::new(),
+        ..rules
+    }
+}
+
 /// Writes a mono 48 kHz 16-bit WAV sine tone.
 pub fn write_tone(path: &Path, frequency: f64, seconds: f64, level_dbfs: f64) {
     let spec = hound::WavSpec {
