@@ -327,6 +327,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("outcome skipped", "bỏ qua", "skipped"),
     ("outcome missed", "bị lỡ", "missed"),
     ("outcome failed", "lỗi", "failed"),
+    (
+        "broke rule",
+        "khẩn cấp, vượt quy định",
+        "emergency, broke the rule",
+    ),
     // Broadcasts held for approval (pending_api).
     (
         "pending broadcasts",

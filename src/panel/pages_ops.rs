@@ -1,8 +1,8 @@
 //! Broadcast, log and report pages: play now or at a time, emergency (a confirmation
 //! checkbox, and a dialog when script runs), and Stop at the top of the page; a request
 //! that cannot air is refused in the page with the reason (`airable`) and what was typed
-//! kept. The log filtered by date, campaign and outcome with a CSV link; the per-campaign
-//! report ready to print and hand in.
+//! kept. The log filtered by date, campaign and outcome (an emergency that broke a station
+//! rule says which) with a CSV link; the per-campaign report ready to print and hand in.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -19,6 +19,7 @@ use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{csrf_field, esc, local, page};
 use super::report_api::{LogFilter, campaign_report, filtered};
+use super::words::rule_words;
 use super::{ApiError, PanelState, audit, pending_api};
 use crate::engine::Command;
 use crate::model::{CampaignId, Origin, PlaylistId, Priority, ProgrammeId};
@@ -392,9 +393,17 @@ async fn log(
             Origin::Manual { requested_by } => esc(requested_by),
             Origin::Scheduled { programme } => format!("#{programme}"),
         };
+        // An emergency that broke a station rule says which.
+        let broke = r.rule_broken.as_deref().map_or_else(String::new, |rule| {
+            format!(
+                " <span class=\"broke\">{}: {}</span>",
+                lang.t("broke rule"),
+                esc(&rule_words(lang, rule))
+            )
+        });
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{outcome} <span class=\"muted\">{}</span></td><td>{}</td><td>{who}</td></tr>",
+            "<tr><td>{}</td><td>{outcome} <span class=\"muted\">{}</span>{broke}</td><td>{}</td><td>{who}</td></tr>",
             local(&state, r.scheduled_at),
             esc(detail),
             clips.join(", "),

@@ -7,38 +7,13 @@
 // (phone-sized; the newer ones also desktop-sized) go to target/e2e-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startDaemon, launchBrowser, api as apiIn, tone, repo } from './support.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(repo, 'target', 'e2e-screenshots');
-const binary = process.env.LOA_BIN || path.join(repo, 'target', 'debug', 'loa');
-let dir, daemon, base, browser, page, logs = '';
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-/** A mono 16-bit 48 kHz WAV sine tone. */
-function tone(file, freq, seconds) {
-  const rate = 48000, n = Math.round(rate * seconds);
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write('RIFF', 0); buf.writeUInt32LE(36 + n * 2, 4); buf.write('WAVE', 8);
-  buf.write('fmt ', 12); buf.writeUInt32LE(16, 16); buf.writeUInt16LE(1, 20); buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(rate, 24); buf.writeUInt32LE(rate * 2, 28); buf.writeUInt16LE(2, 32); buf.writeUInt16LE(16, 34);
-  buf.write('data', 36); buf.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(Math.sin((2 * Math.PI * freq * i) / rate) * 8000), 44 + i * 2);
-  fs.writeFileSync(file, buf);
-}
+let loa, dir, base, browser, page, pageErrors = '';
+const logs = () => loa.logs() + pageErrors;
 
 async function shot(name) {
   await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
@@ -57,57 +32,28 @@ const pad = (n) => String(n).padStart(2, '0');
 // DST), so the rule never blocks what the tests play now.
 const quietHour = (new Date().getUTCHours() + 7 + 12) % 24;
 
-/** The JSON API from inside the logged-in page (same cookie, CSRF header). */
-function api(method, url, body) {
-  return page.evaluate(async ([method, url, body]) => {
-    const csrf = document.querySelector('meta[name="csrf"]').content;
-    const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-      body: body === null ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [method, url, body === undefined ? null : body]);
-}
+/** The JSON API from inside the logged-in page. */
+const api = (method, url, body) => apiIn(page, method, url, body);
 
 before(async () => {
   fs.mkdirSync(shots, { recursive: true });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loa-e2e-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const config = path.join(dir, 'loa.toml');
-  fs.writeFileSync(config, [
-    '[station]', `data_dir = "${path.join(dir, 'data')}"`, 'seed_demo = true',
+  loa = await startDaemon([
+    'seed_demo = true',
     '[audio]', 'output = "null"', `chime = "${path.join(repo, 'media', 'chime.wav')}"`,
     '[schedule]', 'earliest = "00:00"', 'latest = "23:59"', 'require_clock_sync = false',
     `quiet_hours = ["${pad(quietHour)}:00-${pad((quietHour + 1) % 24)}:00"]`,
-    '[panel]', `listen = "127.0.0.1:${port}"`, '',
   ].join('\n'));
+  ({ dir, base } = loa);
   tone(path.join(dir, 'tong-dai-111.wav'), 440, 2);
   tone(path.join(dir, 'tre-em-hanh-phuc.wav'), 660, 3);
   fs.writeFileSync(path.join(dir, 'ghi-chu.mp3'), 'this is a text file, not audio');
-  daemon = spawn(binary, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout.on('data', (d) => { logs += d; });
-  daemon.stderr.on('data', (d) => { logs += d; });
-  for (let i = 0; ; i++) {
-    try { const r = await fetch(base + '/healthz'); if (r.status === 200 || r.status === 503) break; } catch { /* not yet */ }
-    if (i > 300) throw new Error('loa serve did not start:\n' + logs);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  // A fresh profile directory each run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(path.join(dir, 'chromium'), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 1,
-  });
-  page = browser.pages()[0] || await browser.newPage();
-  page.on('pageerror', (e) => { logs += '\npage error: ' + e.message; });
+  ({ browser, page } = await launchBrowser());
+  page.on('pageerror', (e) => { pageErrors += '\npage error: ' + e.message; });
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (daemon) daemon.kill('SIGTERM');
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (loa) await loa.stop();
 });
 
 test('first visit from the box creates the admin and logs in', async () => {
@@ -130,7 +76,7 @@ test('uploads show progress, the duration, and the reason for a refusal', async 
     path.join(dir, 'ghi-chu.mp3')]);
   await page.waitForFunction(() => document.querySelectorAll('#uploads .ok, #uploads .alert').length === 3);
   const ok = await page.$$eval('#uploads .ok', (els) => els.map((e) => e.textContent));
-  assert.equal(ok.length, 2, logs);
+  assert.equal(ok.length, 2, logs());
   assert.ok(ok.some((t) => t.includes('tong-dai-111') && t.includes('0:02')), ok.join('|'));
   const refused = await page.textContent('#uploads .alert');
   assert.match(refused, /Không nhận tệp: .*ghi-chu\.mp3/);
@@ -276,7 +222,7 @@ test('play now reaches the broadcast log', async () => {
     text = await page.textContent('#log');
     if (!/đã phát/.test(text)) await new Promise((r) => setTimeout(r, 500));
   }
-  assert.match(text, /đã phát.*tong-dai-111.*lan/s, 'the manual broadcast is in the log\n' + text + logs);
+  assert.match(text, /đã phát.*tong-dai-111.*lan/s, 'the manual broadcast is in the log\n' + text + logs());
   await shot('log');
   await page.goto(base + '/campaigns');
   await shot('campaigns');
