@@ -13,6 +13,7 @@ mod ingest;
 mod metrics;
 mod package;
 mod panel;
+mod rule_instant;
 mod simulation;
 mod support;
 mod transfer;
