@@ -100,6 +100,17 @@ mod tests {
             "giờ yên tĩnh 11:30-13:30"
         );
         assert_eq!(rule_words(Lang::Vi, "awaiting approval"), "chờ duyệt");
+        // The clock: three states, each its own words; a warning is not the problem's.
+        let states = [Level::Ok, Level::Warn, Level::Problem].map(|l| clock_words(Lang::Vi, l));
+        assert!(
+            states[0] != states[1] && states[1] != states[2],
+            "{states:?}"
+        );
+        assert!(states[1].contains("không bắt buộc"), "{states:?}");
+        assert_ne!(
+            check_words(Lang::Vi, "clock", false),
+            check_words(Lang::Vi, "clock", true)
+        );
         for name in [
             "config",
             "database",
