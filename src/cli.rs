@@ -90,7 +90,10 @@ pub fn check(config_path: &Path) -> Result<(), CliError> {
             .map(|r| r.description())
             .map_err(|e| e.to_string()),
     ));
-    checks.push(health::clock(crate::clock::kernel_clock_synchronised()));
+    checks.push(health::clock(
+        crate::clock::kernel_clock_synchronised(),
+        config.schedule.require_clock_sync,
+    ));
     checks.push(health::disk(data_dir, config.station.min_free_bytes));
     if let Some(store) = &store {
         checks.push(health::last_broadcast(store, SystemClock::default().now()));
@@ -166,36 +169,27 @@ pub fn next(config_path: &Path, count: usize) -> Result<(), CliError> {
         tz: config.station.time_zone,
         approval_required: config.station.approval_required,
     };
-    let clock = SystemClock::default();
-    let mut after = clock.now();
-    let mut listed = 0;
-    while listed < count {
-        let Some(t) = station.next_instant(after) else {
-            break;
+    let upcoming = station.upcoming(SystemClock::default().now(), count);
+    for planned in &upcoming {
+        let name = programmes
+            .iter()
+            .find(|p| p.id == planned.key.programme)
+            .map_or("?", |p| p.name.as_str());
+        let verdict = match &planned.verdict {
+            Verdict::Air => String::new(),
+            Verdict::AirBreakingRule(rule) => format!("  [airs, breaking: {rule}]"),
+            Verdict::Skip(rule) => format!("  [skipped: {rule}]"),
         };
-        for planned in station.occurrences(after, t) {
-            let name = programmes
-                .iter()
-                .find(|p| p.id == planned.key.programme)
-                .map_or("?", |p| p.name.as_str());
-            let verdict = match &planned.verdict {
-                Verdict::Air => String::new(),
-                Verdict::AirBreakingRule(rule) => format!("  [airs, breaking: {rule}]"),
-                Verdict::Skip(rule) => format!("  [skipped: {rule}]"),
-            };
-            println!(
-                "{}  {name}{verdict}",
-                planned
-                    .key
-                    .scheduled
-                    .with_timezone(&config.station.time_zone)
-                    .to_rfc3339()
-            );
-            listed += 1;
-        }
-        after = t;
+        println!(
+            "{}  {name}{verdict}",
+            planned
+                .key
+                .scheduled
+                .with_timezone(&config.station.time_zone)
+                .to_rfc3339()
+        );
     }
-    if listed == 0 {
+    if upcoming.is_empty() {
         println!("nothing scheduled");
     }
     Ok(())

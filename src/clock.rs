@@ -21,8 +21,10 @@ pub trait Clock: Send + Sync {
 /// The real clock: the system time, synchronisation as the kernel reports it.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock {
-    /// Treat the clock as synchronised regardless of the kernel (config or tests on
-    /// machines where the kernel never reports sync, e.g. containers).
+    /// Report the clock synchronised regardless of the kernel: for tests and benchmarks on
+    /// machines where the kernel never reports sync (containers). The daemon never sets it
+    /// (`require_clock_sync = false` is applied by the engine, and health reports the
+    /// kernel's answer).
     pub assume_synchronised: bool,
 }
 

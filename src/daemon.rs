@@ -70,9 +70,9 @@ pub fn serve(config: Config) -> Result<(), DaemonError> {
         let shipped_media = crate::demo::shipped_media_dir(&config.path);
         let wiring = Wiring {
             listener,
-            clock: Arc::new(SystemClock {
-                assume_synchronised: !config.schedule.require_clock_sync,
-            }),
+            // The kernel's answer as it is: the engine applies `require_clock_sync`, and
+            // health reports both.
+            clock: Arc::new(SystemClock::default()),
             output_factory: move || spec.open(format),
             shipped_media,
             config,
@@ -172,6 +172,7 @@ where
         rules: config.schedule.rules.clone(),
         tz: config.station.time_zone,
         approval_required: config.station.approval_required,
+        require_clock_sync: config.schedule.require_clock_sync,
     };
     let (handle, inbox) = engine::channel();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

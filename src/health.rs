@@ -313,17 +313,29 @@ pub fn relay(opened: Result<String, String>) -> Check {
     }
 }
 
-/// The kernel's NTP synchronisation flag.
-pub fn clock(synchronised: bool) -> Check {
-    if synchronised {
-        Check::ok("clock", "synchronised")
-    } else {
-        Check::problem(
+/// The kernel's NTP synchronisation flag, and whether the config requires it
+/// (`[schedule] require_clock_sync`): synchronised is OK; unsynchronised is a problem when
+/// required (scheduled broadcasts wait) and a warning when not (they air by a clock that
+/// may be wrong). The one judgement of the clock for `loa check`, `/healthz`, `/metrics`
+/// and the dashboard.
+pub fn clock(synchronised: bool, required: bool) -> Check {
+    let fix = "enable NTP (sudo timedatectl set-ntp true) and check network access; \
+               timedatectl timesync-status shows the server";
+    match (synchronised, required) {
+        (true, true) => Check::ok("clock", "synchronised (required)"),
+        (true, false) => Check::ok("clock", "synchronised (not required)"),
+        (false, true) => Check::problem(
             "clock",
-            "not synchronised: scheduled broadcasts wait until it is",
-            "enable NTP (sudo timedatectl set-ntp true) and check network access; \
-             timedatectl timesync-status shows the server",
-        )
+            "not synchronised, and require_clock_sync = true: scheduled broadcasts wait until \
+             it is",
+            fix,
+        ),
+        (false, false) => Check::warn(
+            "clock",
+            "not synchronised, and require_clock_sync = false: scheduled broadcasts air by a \
+             clock that may be wrong",
+            fix,
+        ),
     }
 }
 
@@ -448,7 +460,10 @@ pub fn daemon_report_with(
             media,
             self::output(output),
             relay(Ok(format!("{} ({relay_state})", relay_kind(config)))),
-            clock(status.clock_synchronised),
+            clock(
+                status.clock_synchronised,
+                config.schedule.require_clock_sync,
+            ),
             disk(data_dir, config.station.min_free_bytes),
             last_broadcast_besides(store, now, status.on_air.as_ref().map(|a| a.scheduled_at)),
         ],

@@ -35,6 +35,17 @@ pub struct QuietHours {
     pub to: NaiveTime,
 }
 
+/// A station rule a broadcast would break. Its `Display` is the reason the log keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleBreak {
+    /// It would start before the earliest broadcast time.
+    BeforeEarliest(NaiveTime),
+    /// It would start after the latest broadcast time.
+    AfterLatest(NaiveTime),
+    /// It would start inside these quiet hours.
+    QuietHours(QuietHours),
+}
+
 /// What the rules say about one occurrence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -76,27 +87,55 @@ pub struct Station<'a> {
 const HORIZON_DAYS: i64 = 400;
 
 impl StationRules {
-    /// The rule a broadcast starting at local time `t` would break, if any.
-    pub fn violation(&self, t: NaiveTime) -> Option<String> {
+    /// The rule a broadcast starting at local time `t` would break, if any: the one
+    /// judgement of the station rules, which the engine, the schedule's verdicts and the
+    /// panel's refusal of a manual broadcast all make through this function.
+    pub fn rule_broken(&self, t: NaiveTime) -> Option<RuleBreak> {
         if t < self.earliest {
-            return Some(format!(
-                "before earliest broadcast time {}",
-                self.earliest.format("%H:%M")
-            ));
+            return Some(RuleBreak::BeforeEarliest(self.earliest));
         }
         if t > self.latest {
-            return Some(format!(
-                "after latest broadcast time {}",
-                self.latest.format("%H:%M")
-            ));
+            return Some(RuleBreak::AfterLatest(self.latest));
         }
-        self.quiet_hours.iter().find(|q| q.contains(t)).map(|q| {
-            format!(
+        self.quiet_hours
+            .iter()
+            .find(|q| q.contains(t))
+            .map(|q| RuleBreak::QuietHours(*q))
+    }
+
+    /// [`StationRules::rule_broken`] in the words the log keeps ("quiet hours 21:00-05:00").
+    pub fn violation(&self, t: NaiveTime) -> Option<String> {
+        self.rule_broken(t).map(|r| r.to_string())
+    }
+}
+
+impl RuleBreak {
+    /// A stable code for APIs: `before_earliest`, `after_latest` or `quiet_hours`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleBreak::BeforeEarliest(_) => "before_earliest",
+            RuleBreak::AfterLatest(_) => "after_latest",
+            RuleBreak::QuietHours(_) => "quiet_hours",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleBreak::BeforeEarliest(t) => {
+                write!(f, "before earliest broadcast time {}", t.format("%H:%M"))
+            }
+            RuleBreak::AfterLatest(t) => {
+                write!(f, "after latest broadcast time {}", t.format("%H:%M"))
+            }
+            RuleBreak::QuietHours(q) => write!(
+                f,
                 "quiet hours {}-{}",
                 q.from.format("%H:%M"),
                 q.to.format("%H:%M")
-            )
-        })
+            ),
+        }
     }
 }
 
@@ -168,6 +207,23 @@ impl<'a> Station<'a> {
     /// a few milliseconds later), by the preview, the schedule, `loa next` and the engine.
     pub fn rule_at(&self, at: DateTime<Utc>) -> Option<String> {
         self.rules.violation(at.with_timezone(&self.tz).time())
+    }
+
+    /// The next `count` occurrences strictly after `after`, with their verdicts, as
+    /// [`Station::occurrences`] gives them (campaign and own dates applied), looking at
+    /// most about a year ahead.
+    pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<Planned> {
+        let mut out = Vec::new();
+        let mut from = after;
+        while out.len() < count {
+            let Some(t) = self.next_instant(from) else {
+                break;
+            };
+            out.extend(self.occurrences(from, t));
+            from = t;
+        }
+        out.truncate(count);
+        out
     }
 
     /// The verdict for programme `p` firing at `at`.

@@ -55,7 +55,8 @@ pub struct EngineStatus {
     pub on_air: Option<OnAirStatus>,
     /// Whether the relay is on.
     pub relay_on: bool,
-    /// Whether the clock is synchronised.
+    /// Whether the clock says it is synchronised (the kernel's answer, whether or not the
+    /// config requires it).
     pub clock_synchronised: bool,
     /// The output device's state, in words.
     pub output: String,
@@ -128,6 +129,9 @@ pub struct EngineSettings {
     pub tz: chrono_tz::Tz,
     /// Whether unapproved programmes are held back.
     pub approval_required: bool,
+    /// Whether scheduled occurrences wait for a synchronised clock. Either way the status
+    /// reports the clock's own answer, so health can say the truth.
+    pub require_clock_sync: bool,
 }
 
 /// The handle others use to talk to the engine.
@@ -250,7 +254,12 @@ pub async fn run(
         let synced = clock.is_synchronised();
         let station = station_of(&settings, &programmes, &campaigns);
         let before = core.checked_until();
-        core.tick(now, synced, &station, &mut fx);
+        core.tick(
+            now,
+            synced || !settings.require_clock_sync,
+            &station,
+            &mut fx,
+        );
         if let Some(checked) = core.checked_until().filter(|c| Some(*c) != before) {
             if let Err(e) = store.set_meta(CHECKED_UNTIL, &checked.to_rfc3339()) {
                 tracing::error!(error = %e, "cannot persist the schedule position");

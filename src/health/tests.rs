@@ -256,3 +256,51 @@ fn audio_going_nowhere_behind_auto_is_a_warning_not_ok() {
         Level::Problem
     );
 }
+
+#[test]
+fn the_clock_check_tells_the_kernels_truth_and_whether_it_is_required() {
+    let cases = [
+        (true, true, Level::Ok, "synchronised (required)"),
+        (true, false, Level::Ok, "synchronised (not required)"),
+        (false, true, Level::Problem, "require_clock_sync = true"),
+        (false, false, Level::Warn, "require_clock_sync = false"),
+    ];
+    for (synchronised, required, level, words) in cases {
+        let c = clock(synchronised, required);
+        assert_eq!(c.level, level, "{synchronised} {required}: {c:?}");
+        assert!(c.detail.contains(words), "{c:?}");
+        assert_eq!(
+            c.detail.starts_with("not synchronised"),
+            !synchronised,
+            "{c:?}"
+        );
+        assert_eq!(c.fix.is_some(), !synchronised, "{c:?}");
+    }
+}
+
+#[test]
+fn an_unsynchronised_clock_that_is_not_required_is_a_warning_in_the_daemon_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::config::Config::parse(
+        &format!(
+            "[station]\ndata_dir = \"{}\"\nmin_free_mb = 1\n[schedule]\nrequire_clock_sync = false\n",
+            dir.path().display()
+        ),
+        &dir.path().join("loa.toml"),
+    )
+    .unwrap();
+    let (store, _) = station();
+    let status = EngineStatus {
+        output: "null".to_owned(),
+        output_ok: true,
+        clock_synchronised: false,
+        ..EngineStatus::default()
+    };
+    let report = daemon_report(&config, &store, &status, at("2026-06-02T00:00:00Z"));
+    assert_eq!(
+        report.get("clock").unwrap().level,
+        Level::Warn,
+        "{report:?}"
+    );
+    assert_eq!(report.problems(), 0, "{report:?}");
+}

@@ -100,13 +100,17 @@ pub(super) async fn metrics(State(state): State<PanelState>) -> impl IntoRespons
          # HELP loa_output_ok Whether the output device works.\n\
          # TYPE loa_output_ok gauge\n\
          loa_output_ok {}\n\
-         # HELP loa_clock_synchronised Whether the clock is synchronised.\n\
+         # HELP loa_clock_synchronised Whether the kernel says the clock is synchronised.\n\
          # TYPE loa_clock_synchronised gauge\n\
-         loa_clock_synchronised {}\n",
+         loa_clock_synchronised {}\n\
+         # HELP loa_clock_sync_required Whether scheduled broadcasts wait for a synchronised clock (require_clock_sync).\n\
+         # TYPE loa_clock_sync_required gauge\n\
+         loa_clock_sync_required {}\n",
         status.broadcasts_started,
         u8::from(status.relay_on),
         u8::from(status.output_ok),
         u8::from(status.clock_synchronised),
+        u8::from(state.config.schedule.require_clock_sync),
     );
     text.push_str(
         "# HELP loa_health_check Each health check: 0 ok, 1 warning, 2 problem.\n\
@@ -226,6 +230,9 @@ pub(super) async fn cron_preview(
 
 /// `POST /api/broadcasts`: play a playlist now or at an instant (editor); an editor's
 /// request waits for an approver when the station requires approval (see `pending_api`).
+/// One that cannot air is refused at once: 422 `no_playlist` / `empty_playlist`, 409
+/// `clip_file_missing` or the station rule broken at the instant (`before_earliest`,
+/// `after_latest`, `quiet_hours`; emergencies may break them).
 pub(super) async fn broadcast(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,

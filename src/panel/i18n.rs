@@ -239,6 +239,38 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("stop", "Dừng phát", "Stop"),
     ("sent", "Đã gửi lệnh", "Command sent"),
+    (
+        "sent at",
+        "Đã nhận: sẽ phát vào giờ đã hẹn",
+        "Accepted: it plays at the time given",
+    ),
+    ("stopped", "Đã dừng phát", "Stopped"),
+    (
+        "play at",
+        "Giờ phát (để trống: phát ngay)",
+        "Time to play (empty: now)",
+    ),
+    ("refused", "Không phát được", "Cannot air"),
+    (
+        "confirm emergency first",
+        "Hãy đánh dấu ô xác nhận phát khẩn cấp.",
+        "Tick the box confirming the emergency broadcast.",
+    ),
+    (
+        "choose a playlist",
+        "Hãy chọn danh sách phát.",
+        "Choose a playlist.",
+    ),
+    (
+        "time passed form",
+        "Giờ phát này đã qua. Để trống ô giờ phát để phát ngay.",
+        "That time has passed. Leave the time empty to play now.",
+    ),
+    (
+        "bad time",
+        "Giờ phát không hợp lệ.",
+        "The time to play is not valid.",
+    ),
     ("from", "Từ", "From"),
     ("to", "Đến", "To"),
     ("filter", "Lọc", "Filter"),
@@ -304,6 +336,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("outcome skipped", "bỏ qua", "skipped"),
     ("outcome missed", "bị lỡ", "missed"),
     ("outcome failed", "lỗi", "failed"),
+    (
+        "broke rule",
+        "khẩn cấp, vượt quy định",
+        "emergency, broke the rule",
+    ),
     // Broadcasts held for approval (pending_api).
     (
         "pending broadcasts",

@@ -54,10 +54,13 @@ const OPS: &[Op] = &[
     op(
         "post",
         "/api/broadcasts",
-        "Play a playlist now or at an instant; 202 with status sent, or waiting_for_approval (editor, station requires approval)",
+        "Play a playlist now or at an instant; 202 with status sent, or waiting_for_approval (editor, station requires approval). \
+         Refused at once when it cannot air: 422 no_playlist or empty_playlist; 409 clip_file_missing, or the station rule a \
+         normal or priority broadcast would break at its instant (before_earliest, after_latest, quiet_hours; an emergency may \
+         break them and the log says which)",
         "editor",
         J("{playlist: id, priority?: normal|priority|emergency, at?: date-time}"),
-        &[404, 422],
+        &[409, 422],
     ),
     op(
         "post",

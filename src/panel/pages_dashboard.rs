@@ -1,8 +1,9 @@
 //! The dashboard page: what is on air with its progress (clip n of m, elapsed / total, a
-//! bar that `static/app.js` keeps moving by polling `/api/status`), the health checks of
-//! `/healthz` that are not OK as alerts with their fix (in Vietnamese or English), the
-//! state cards (relay, clock, output, disk), missed or failed broadcasts of the last day,
-//! today's remaining occurrences and the recent log.
+//! bar that `static/app.js` keeps moving by polling `/api/status`) and the Stop button,
+//! the health checks of `/healthz` that are not OK as alerts with their fix (in Vietnamese
+//! or English), the state cards (relay, clock — synchronised, or not and whether that is
+//! required —, output, disk), missed or failed broadcasts of the last day, today's
+//! remaining occurrences and the recent log.
 //!
 //! It decides no health itself: the checks come from [`crate::health::daemon_report`],
 //! the same function `/healthz` and `/metrics` use.
@@ -15,10 +16,11 @@ use chrono::{DateTime, Utc};
 
 use super::PanelState;
 use super::api::schedule_items;
-use super::auth::PageUser;
+use super::auth::{PageUser, Principal};
 use super::i18n::Lang;
 use super::pages::{esc, local, mmss, outcome_html, page};
-use super::words::{check_words, rule_words};
+use super::pages_ops::stop_form;
+use super::words::{check_words, clock_words, rule_words};
 use crate::engine::{EngineStatus, OnAirStatus};
 use crate::health::{self, Level};
 use crate::model::{LogEntry, ProgrammeId};
@@ -34,7 +36,7 @@ pub(super) async fn dashboard(
     let status = state.engine.status().as_of(now);
     let report = super::health_report::report(&state, &status, now).await;
     let mut body = String::new();
-    on_air_card(&mut body, &state, lang, status.on_air.as_ref());
+    on_air_card(&mut body, &state, &user, lang, status.on_air.as_ref());
     health_alerts(&mut body, lang, &report);
     state_cards(
         &mut body,
@@ -49,9 +51,16 @@ pub(super) async fn dashboard(
     page(lang, Some(&user), lang.t("dashboard"), "/", &body)
 }
 
-/// The on-air card. `data-key` names the broadcast shown, so the script reloads the page
-/// when another one starts or this one ends; the words it needs come as data attributes.
-fn on_air_card(out: &mut String, state: &PanelState, lang: Lang, air: Option<&OnAirStatus>) {
+/// The on-air card, first on the page, with the Stop button for editors while something
+/// is on air. `data-key` names the broadcast shown, so the script reloads the page when
+/// another one starts or this one ends; the words it needs come as data attributes.
+fn on_air_card(
+    out: &mut String,
+    state: &PanelState,
+    user: &Principal,
+    lang: Lang,
+    air: Option<&OnAirStatus>,
+) {
     let key = air.map_or_else(String::new, |a| {
         format!("{}|{}", a.scheduled_at.timestamp_millis(), a.playlist)
     });
@@ -93,12 +102,13 @@ fn on_air_card(out: &mut String, state: &PanelState, lang: Lang, air: Option<&On
         "<p><strong id=\"oa-title\">{}</strong> <span class=\"muted\">({})</span></p>\
          <p id=\"oa-clip\">{}</p>\
          <progress id=\"oa-bar\" max=\"{length}\" value=\"{elapsed}\"></progress>\
-         <p id=\"oa-time\" class=\"time\">{} / {}</p></section>",
+         <p id=\"oa-time\" class=\"time\">{} / {}</p>{}</section>",
         esc(&title),
         local(state, a.scheduled_at),
         esc(&clip),
         mmss(i64::try_from(elapsed).unwrap_or(0)),
         mmss(i64::try_from(length).unwrap_or(0)),
+        stop_form(user, lang),
     );
 }
 
@@ -179,11 +189,7 @@ fn state_cards(
         },
         class("clock"),
         lang.t("clock"),
-        if status.clock_synchronised {
-            lang.t("synced")
-        } else {
-            lang.t("not synced")
-        },
+        clock_words(lang, report.get("clock").map_or(Level::Ok, |c| c.level)),
         class("output"),
         lang.t("output"),
         esc(&status.output),

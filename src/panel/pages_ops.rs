@@ -1,6 +1,8 @@
-//! Broadcast, log and report pages: play now, emergency (a confirmation checkbox, and a
-//! dialog when script runs), stop; the log filtered by date, campaign and outcome with a
-//! CSV link; the per-campaign report ready to print and hand in.
+//! Broadcast, log and report pages: play now or at a time, emergency (a confirmation
+//! checkbox, and a dialog when script runs), and Stop at the top of the page; a request
+//! that cannot air is refused in the page with the reason (`airable`) and what was typed
+//! kept. The log filtered by date, campaign and outcome (an emergency that broke a station
+//! rule says which) with a CSV link; the per-campaign report ready to print and hand in.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -11,14 +13,15 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{NaiveDate, TimeZone};
 
-use super::auth::PageUser;
+use super::airable::{Refused, Unairable};
+use super::auth::{PageUser, Principal};
 use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{csrf_field, esc, local, outcome_html, page};
 use super::report_api::{LogFilter, campaign_report, filtered, programme_names};
 use super::{ApiError, PanelState, audit, pending_api};
 use crate::engine::Command;
-use crate::model::{CampaignId, Origin, PlaylistId, Priority};
+use crate::model::{CampaignId, Origin, PlaylistId, Priority, ProgrammeId};
 use crate::store::{Role, is_unfinished_claim};
 
 type Params = HashMap<String, String>;
@@ -40,76 +43,141 @@ async fn broadcast(
     lang: Lang,
     Query(q): Query<Params>,
 ) -> Result<Html<String>, ApiError> {
-    let playlists = state.store.playlists()?;
-    let status = state.engine.status();
-    let mut body = String::new();
+    let mut notice = String::new();
     for (key, word) in [
         ("sent", "sent"),
+        ("sent_at", "sent at"),
+        ("stopped", "stopped"),
         ("held", "held for approval"),
         ("rejected", "request rejected"),
         ("expired", "request expired"),
     ] {
         if q.contains_key(key) {
-            let _ = write!(body, "<p class=\"ok\" role=\"status\">{}</p>", lang.t(word));
+            let _ = write!(
+                notice,
+                "<p class=\"ok\" role=\"status\">{}</p>",
+                lang.t(word)
+            );
         }
     }
+    broadcast_page(&state, &user, lang, &notice, &Typed::default())
+}
+
+/// What was typed into the play form, shown again with a refusal.
+#[derive(Default)]
+struct Typed {
+    playlist: Option<i64>,
+    at: String,
+}
+
+/// The broadcast page: `notice` (already HTML) on top, then what is on air with the Stop
+/// button — first, so that on a phone it is on screen without scrolling — the requests
+/// waiting for approval, and the forms.
+fn broadcast_page(
+    state: &PanelState,
+    user: &Principal,
+    lang: Lang,
+    notice: &str,
+    typed: &Typed,
+) -> Result<Html<String>, ApiError> {
+    let playlists = state.store.playlists()?;
+    let status = state.engine.status();
+    let mut body = notice.to_owned();
+    let on_air = status.on_air.as_ref().map_or_else(
+        || lang.t("nothing on air").to_owned(),
+        |a| {
+            let what = match a.programme {
+                Some(id) => state
+                    .store
+                    .programme(ProgrammeId(id))
+                    .map_or_else(|_| format!("#{id}"), |p| p.name),
+                None => format!("{}: {}", lang.t("manual broadcast"), a.playlist_name),
+            };
+            format!("{} ({})", esc(&what), local(state, a.scheduled_at))
+        },
+    );
     let _ = write!(
         body,
-        "<div class=\"card\"><h2>{}</h2><p>{}</p></div>",
+        "<div class=\"card on-air-stop\"><h2>{}</h2><p>{on_air}</p>{}</div>",
         lang.t("on air"),
-        status.on_air.as_ref().map_or_else(
-            || lang.t("nothing on air").to_owned(),
-            |a| format!("#{} ({})", a.playlist, local(&state, a.scheduled_at))
-        )
+        stop_form(user, lang),
     );
-    body.push_str(&pending_api::section(&state, &user, lang)?);
+    body.push_str(&pending_api::section(state, user, lang)?);
     if user.role < Role::Editor {
         return Ok(page(
             lang,
-            Some(&user),
+            Some(user),
             lang.t("broadcast"),
             "/broadcast",
             &body,
         ));
     }
-    let options: String = playlists
-        .iter()
-        .filter(|p| !p.items.is_empty())
-        .map(|p| format!("<option value=\"{}\">{}</option>", p.id, esc(&p.name)))
-        .collect();
+    let options = |chosen: Option<i64>| -> String {
+        playlists
+            .iter()
+            .filter(|p| !p.items.is_empty())
+            .map(|p| {
+                let sel = if Some(p.id.0) == chosen {
+                    " selected"
+                } else {
+                    ""
+                };
+                format!("<option value=\"{}\"{sel}>{}</option>", p.id, esc(&p.name))
+            })
+            .collect()
+    };
     let _ = write!(
         body,
-        "<h2>{play}</h2><form method=\"post\" action=\"/broadcast/play\">{csrf}\
+        "<h2>{play}</h2><form id=\"play-form\" method=\"post\" action=\"/broadcast/play\">{csrf}\
          <input type=\"hidden\" name=\"priority\" value=\"normal\">\
-         <label for=\"b-playlist\">{playlist}</label><select id=\"b-playlist\" name=\"playlist\">{options}</select>\
+         <label for=\"b-playlist\">{playlist}</label><select id=\"b-playlist\" name=\"playlist\">{normal_options}</select>\
+         <label for=\"b-at\">{play_at}</label><input id=\"b-at\" name=\"at\" type=\"datetime-local\" value=\"{at}\">\
          <p><button type=\"submit\">{play}</button></p></form>\
          <h2>{emergency}</h2><form method=\"post\" action=\"/broadcast/play\" data-confirm=\"{confirm}\">{csrf}\
          <input type=\"hidden\" name=\"priority\" value=\"emergency\">\
-         <label for=\"e-playlist\">{playlist}</label><select id=\"e-playlist\" name=\"playlist\">{options}</select>\
+         <label for=\"e-playlist\">{playlist}</label><select id=\"e-playlist\" name=\"playlist\">{emergency_options}</select>\
          <label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> {confirm}</label>\
-         <p><button type=\"submit\" class=\"danger\">{emergency}</button></p></form>\
-         <h2>{stop}</h2><form method=\"post\" action=\"/broadcast/stop\">{csrf}\
-         <p><button type=\"submit\" class=\"secondary\">{stop}</button></p></form>",
+         <p><button type=\"submit\" class=\"danger\">{emergency}</button></p></form>",
         play = lang.t("play now"),
-        csrf = csrf_field(&user),
+        csrf = csrf_field(user),
         playlist = lang.t("playlist"),
+        normal_options = options(typed.playlist),
+        emergency_options = options(None),
+        play_at = lang.t("play at"),
+        at = esc(&typed.at),
         emergency = lang.t("emergency broadcast"),
         confirm = lang.t("confirm emergency"),
-        stop = lang.t("stop"),
     );
     Ok(page(
         lang,
-        Some(&user),
+        Some(user),
         lang.t("broadcast"),
         "/broadcast",
         &body,
     ))
 }
 
-/// `POST /broadcast/play` (form, editor). An emergency needs the confirmation box.
+/// The Stop form for editors (empty for others): what is on air stops, manual broadcasts
+/// waiting for the air are cancelled.
+pub(super) fn stop_form(user: &Principal, lang: Lang) -> String {
+    if user.role < Role::Editor {
+        return String::new();
+    }
+    format!(
+        "<form class=\"stop\" method=\"post\" action=\"/broadcast/stop\">{}\
+         <button type=\"submit\" class=\"danger\">{}</button></form>",
+        csrf_field(user),
+        lang.t("stop"),
+    )
+}
+
+/// `POST /broadcast/play` (form, editor): play now, at the typed local time, or an
+/// emergency (which needs the confirmation box). A request that cannot air is refused in
+/// the page, with the reason in the page's language and what was typed kept.
 async fn play(
     State(state): State<PanelState>,
     PageUser(user): PageUser,
+    lang: Lang,
     Form(f): Form<Params>,
 ) -> Result<Response, ApiError> {
     user.require(Role::Editor)?;
@@ -118,21 +186,79 @@ async fn play(
         Some("priority") => Priority::Priority,
         _ => Priority::Normal,
     };
+    let typed = Typed {
+        playlist: f.get("playlist").and_then(|p| p.parse().ok()),
+        at: f.get("at").map(|t| t.trim().to_owned()).unwrap_or_default(),
+    };
+    let refuse = |reason: &str| refused(&state, &user, lang, reason, &typed);
     if priority == Priority::Emergency && f.get("confirm").map(String::as_str) != Some("yes") {
-        return Err(ApiError::unprocessable(
-            "an emergency broadcast needs the confirmation box ticked",
-        ));
+        return refuse(lang.t("confirm emergency first"));
     }
-    let id: i64 = f
-        .get("playlist")
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| ApiError::unprocessable("choose a playlist"))?;
-    let requested = pending_api::request(&state, &user, PlaylistId(id), priority, None)?;
-    Ok(match requested {
-        pending_api::Requested::Sent => Redirect::to("/broadcast?sent=1"),
-        pending_api::Requested::Held(_) => Redirect::to("/broadcast?held=1#pending"),
+    let Some(id) = typed.playlist else {
+        return refuse(lang.t("choose a playlist"));
+    };
+    let at = match typed.at.as_str() {
+        "" => None,
+        text => match local_instant(&state, text) {
+            Some(t) if t < state.clock.now() - chrono::Duration::minutes(1) => {
+                return refuse(lang.t("time passed form"));
+            }
+            Some(t) => Some(t),
+            None => return refuse(lang.t("bad time")),
+        },
+    };
+    match pending_api::request(&state, &user, PlaylistId(id), priority, at) {
+        Ok(pending_api::Requested::Sent) if at.is_some() => {
+            Ok(Redirect::to("/broadcast?sent_at=1").into_response())
+        }
+        Ok(pending_api::Requested::Sent) => Ok(Redirect::to("/broadcast?sent=1").into_response()),
+        Ok(pending_api::Requested::Held(_)) => {
+            Ok(Redirect::to("/broadcast?held=1#pending").into_response())
+        }
+        Err(Refused::Cannot(why)) => refuse(&why.words(lang)),
+        Err(Refused::Other(e)) => Err(e),
     }
-    .into_response())
+}
+
+/// The broadcast page with a refusal on top: `reason` in the page's language.
+fn refused(
+    state: &PanelState,
+    user: &Principal,
+    lang: Lang,
+    reason: &str,
+    typed: &Typed,
+) -> Result<Response, ApiError> {
+    let notice = format!(
+        "<div class=\"alert\" role=\"alert\" id=\"refusal\"><strong>{}</strong><p>{}</p></div>",
+        lang.t("refused"),
+        esc(reason)
+    );
+    Ok(broadcast_page(state, user, lang, &notice, typed)?.into_response())
+}
+
+/// The broadcast page saying why a request could not air (an approval refused because
+/// the request cannot air now).
+pub(super) fn cannot_air(
+    state: &PanelState,
+    user: &Principal,
+    lang: Lang,
+    why: &Unairable,
+) -> Result<Response, ApiError> {
+    refused(state, user, lang, &why.words(lang), &Typed::default())
+}
+
+/// A `datetime-local` value (`2026-06-01T06:30`, seconds optional) in the station's zone.
+fn local_instant(state: &PanelState, text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    state
+        .config
+        .station
+        .time_zone
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.to_utc())
 }
 
 /// `POST /broadcast/stop` (form, editor).
@@ -151,7 +277,7 @@ async fn stop(
         String::new(),
         String::new(),
     );
-    Ok(Redirect::to("/broadcast?sent=1").into_response())
+    Ok(Redirect::to("/broadcast?stopped=1").into_response())
 }
 
 /// `GET /log?from=YYYY-MM-DD&to=YYYY-MM-DD&campaign=&outcome=`. Dates given the wrong

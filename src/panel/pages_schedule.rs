@@ -1,8 +1,9 @@
-//! Programme and campaign pages: the programme list and form with the schedule helper
-//! (presets, weekday picker, raw cron; `static/app.js` previews the next ten times with the
-//! station rules' verdict through `/api/programmes/preview` and asks for a second press
-//! before saving times the rules would skip), and campaigns. The week calendar is
-//! `pages_week`.
+//! Programme and campaign pages: the programme list (each with its next firing as
+//! `schedule::Station` computes it, campaign dates applied) and form with the schedule
+//! helper (presets, weekday picker, raw cron; `static/app.js` previews the next ten times
+//! within the chosen campaign's dates, with the station rules' verdict, through
+//! `/api/programmes/preview` and asks for a second press before saving times the rules
+//! would skip), and campaigns. The week calendar is `pages_week`.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -21,6 +22,7 @@ use super::pages::{csrf_field, esc, page};
 use super::{ApiError, PanelState, audit};
 use crate::cron::CronExpr;
 use crate::model::{CampaignId, ClashRule, DateRange, PlaylistId, Priority, ProgrammeId};
+use crate::schedule::Station;
 use crate::store::{NewCampaign, NewProgramme, Role};
 
 type Params = HashMap<String, String>;
@@ -50,11 +52,17 @@ async fn programmes(
         lang.t("programmes")
     );
     for p in &list {
-        let next = p
-            .cron
-            .next_after(now, tz)
-            .map(|t| t.with_timezone(&tz).format("%d/%m %H:%M").to_string())
-            .unwrap_or_default();
+        // The next firing as the engine will see it: the campaign's and own dates apply.
+        let next = Station {
+            programmes: std::slice::from_ref(p),
+            campaigns: &campaigns,
+            rules: &state.config.schedule.rules,
+            tz,
+            approval_required: state.config.station.approval_required,
+        }
+        .next_instant(now)
+        .map(|t| t.with_timezone(&tz).format("%d/%m %H:%M").to_string())
+        .unwrap_or_default();
         let playlist = playlists
             .iter()
             .find(|x| x.id == p.playlist)

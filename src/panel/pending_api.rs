@@ -5,9 +5,10 @@
 //! forms) and the page's pending section. It decides who may air what; it does not decide
 //! when things play (the engine does) or store rows itself (the store does).
 //!
-//! Decisions: an approved play-now airs at approval time; an approved one-shot airs at its
-//! instant, and one whose instant has passed by then is refused (409 `expired`) and marked
-//! expired rather than aired late; an editor's emergency is held too (the station chose
+//! Decisions: a request that cannot air (`airable`) is refused before it is sent or held,
+//! and again at approval if it cannot air then (it keeps waiting); an approved play-now
+//! airs at approval time; an approved one-shot airs at its instant, and one whose instant
+//! has passed by then is refused (409 `expired`) and marked expired rather than aired late; an editor's emergency is held too (the station chose
 //! approval) but listed first and marked urgent. Approvers, admins and bearer tokens air at
 //! once.
 
@@ -22,6 +23,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::airable::{self, Refused};
 use super::auth::{ApiUser, PageUser, Principal};
 use super::body::Path;
 use super::i18n::Lang;
@@ -80,35 +82,39 @@ fn needs_approval(state: &PanelState, who: &Principal) -> bool {
     state.config.station.approval_required && who.role < Role::Approver
 }
 
-/// The one way a manual broadcast is asked for (editor): checks the playlist, then sends
-/// it to the engine or holds it for approval; either is written to the audit trail.
+/// The one way a manual broadcast is asked for (editor): refuses at once what cannot air
+/// (`airable::check`: the playlist, its files, the station rules at the requested instant),
+/// then sends it to the engine or holds it for approval; either is written to the audit
+/// trail. A held play-now is judged by the rules again when it is approved.
 pub(super) fn request(
     state: &PanelState,
     who: &Principal,
     playlist: PlaylistId,
     priority: Priority,
     at: Option<DateTime<Utc>>,
-) -> Result<Requested, ApiError> {
+) -> Result<Requested, Refused> {
     who.require(Role::Editor)?;
-    let list = state.store.playlist(playlist)?;
-    if list.items.is_empty() {
-        return Err(ApiError::unprocessable(format!(
-            "playlist \"{}\" is empty",
-            list.name
-        )));
-    }
+    let now = state.clock.now();
+    let held = needs_approval(state, who);
+    // Sent now, it starts at its instant or at once; held, a one-shot keeps its instant
+    // and a play-now's is not known until it is approved.
+    let starts = if held {
+        at
+    } else {
+        Some(at.unwrap_or(now).max(now))
+    };
+    airable::check(state, playlist, priority, starts)?;
     let detail = format!(
         "{priority:?}{}",
         at.map(|t| format!(" at {}", t.to_rfc3339()))
             .unwrap_or_default()
     );
-    if needs_approval(state, who) {
-        let now = state.clock.now();
+    if held {
         if let Some(t) = at.filter(|t| *t <= now) {
-            return Err(ApiError::unprocessable(format!(
+            return Err(Refused::Other(ApiError::unprocessable(format!(
                 "the instant {} has passed; leave `at` out to play as soon as it is approved",
                 t.to_rfc3339()
-            )));
+            ))));
         }
         let held = state.store.add_pending_broadcast(
             &NewPendingBroadcast {
@@ -185,8 +191,10 @@ async fn list(
     Ok(Json(rows.into_iter().map(|r| view(&state, r)).collect()))
 }
 
-/// Approves request `id`: it airs as if the approver had asked for it now.
-fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadcast, ApiError> {
+/// Approves request `id`: it airs as if the approver had asked for it now. One that cannot
+/// air now (`airable::check` at its instant, or now for a play-now) is refused and keeps
+/// waiting, to be approved later or rejected.
+fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadcast, Refused> {
     who.require(Role::Approver)?;
     let now = state.clock.now();
     let row = state
@@ -206,7 +214,7 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
             format!("pending broadcast {id}"),
             format!("approved after its instant {} had passed", at.to_rfc3339()),
         );
-        return Err(ApiError::new(
+        return Err(Refused::Other(ApiError::new(
             StatusCode::CONFLICT,
             "expired",
             format!(
@@ -214,15 +222,19 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
                  for it again with a new time",
                 at.to_rfc3339()
             ),
-        ));
-    }
-    let list = state.store.playlist(row.playlist)?;
-    if list.items.is_empty() {
-        return Err(ApiError::unprocessable(format!(
-            "playlist \"{}\" is empty now; reject this request or fill the playlist",
-            list.name
         )));
     }
+    airable::check(
+        state,
+        row.playlist,
+        row.priority,
+        Some(row.at.unwrap_or(now)),
+    )?;
+    let approved_version = state
+        .store
+        .playlist(row.playlist)
+        .map_err(ApiError::from)?
+        .version;
     let row = state
         .store
         .decide_pending_broadcast(id, Decision::Approved, &who.actor(), now)
@@ -230,7 +242,7 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
     send(
         state,
         row.playlist,
-        Some(list.version),
+        Some(approved_version),
         row.priority,
         row.at,
         format!("{}, approved by {}", row.requested_by, who.actor()),
@@ -302,12 +314,16 @@ async fn reject_api(
 async fn approve_page(
     State(state): State<PanelState>,
     PageUser(who): PageUser,
+    lang: Lang,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     match approve(&state, &who, id) {
         Ok(_) => Ok(Redirect::to("/broadcast?sent=1").into_response()),
-        Err(e) if e.code() == "expired" => Ok(Redirect::to("/broadcast?expired=1").into_response()),
-        Err(e) => Err(e),
+        Err(Refused::Cannot(why)) => super::pages_ops::cannot_air(&state, &who, lang, &why),
+        Err(Refused::Other(e)) if e.code() == "expired" => {
+            Ok(Redirect::to("/broadcast?expired=1").into_response())
+        }
+        Err(Refused::Other(e)) => Err(e),
     }
 }
 

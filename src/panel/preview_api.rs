@@ -2,9 +2,12 @@
 //! the verdict the station rules give it (airs, or skipped by which rule), so the
 //! programme form can warn before saving a programme whose times would be skipped.
 //!
-//! The verdicts are [`crate::schedule::Station::verdict`]'s, for a programme that is not
-//! saved: this file applies no rule itself. The programme is taken as approved (approval
-//! is a person's step, not a station rule) and its campaign's dates are not applied.
+//! The firings and verdicts are [`crate::schedule::Station::upcoming`]'s — the same
+//! occurrences `/api/schedule`, `loa next` and the engine use — for a programme that is not
+//! saved: this file applies no rule itself. The campaign chosen in the form (`campaign=`)
+//! and the programme's own dates (`start=`, `end=`) bound the firings as they will once it
+//! is saved. The programme is taken as approved (approval is a person's step, not a station
+//! rule).
 
 use std::time::Duration;
 
@@ -12,6 +15,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::auth::ApiUser;
@@ -20,7 +24,9 @@ use super::i18n::Lang;
 use super::words::rule_words;
 use super::{ApiError, PanelState};
 use crate::cron::CronExpr;
-use crate::model::{ClashRule, PlaylistId, Priority, Programme, ProgrammeId};
+use crate::model::{
+    CampaignId, ClashRule, DateRange, PlaylistId, Priority, Programme, ProgrammeId,
+};
 use crate::schedule::{Station, Verdict};
 
 /// The preview route.
@@ -34,6 +40,22 @@ pub(super) struct PreviewQuery {
     count: Option<usize>,
     #[serde(default = "normal")]
     priority: Priority,
+    /// The campaign the programme belongs to (empty: none).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    campaign: Option<i64>,
+    /// The programme's own first day.
+    start: Option<NaiveDate>,
+    /// The programme's own last day.
+    end: Option<NaiveDate>,
+}
+
+/// `campaign=` as the form sends it: empty for "no campaign".
+fn empty_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let raw = Option::<String>::deserialize(d)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(n) => n.parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 fn normal() -> Priority {
@@ -62,7 +84,8 @@ pub struct PreviewTime {
     pub reason: Option<String>,
 }
 
-/// `GET /api/programmes/preview?expr=&count=&priority=` (viewer): 422 for a bad expression.
+/// `GET /api/programmes/preview?expr=&count=&priority=&campaign=&start=&end=` (viewer):
+/// 422 for a bad expression, an unknown campaign or `start` after `end`.
 async fn preview(
     State(state): State<PanelState>,
     _: ApiUser,
@@ -76,13 +99,33 @@ async fn preview(
         return Err(ApiError::unprocessable("count must be between 1 and 100"));
     }
     let tz = state.config.station.time_zone;
+    let campaigns = state.store.campaigns()?;
+    let campaign = q.campaign.map(CampaignId);
+    if let Some(id) = campaign
+        && !campaigns.iter().any(|c| c.id == id)
+    {
+        return Err(ApiError::unprocessable(format!("no campaign {id}")));
+    }
+    let dates = match (q.start, q.end) {
+        (None, None) => None,
+        (start, end) => {
+            let range = DateRange {
+                start: start.unwrap_or(NaiveDate::MIN),
+                end: end.unwrap_or(NaiveDate::MAX),
+            };
+            if range.start > range.end {
+                return Err(ApiError::unprocessable("start is after end"));
+            }
+            Some(range)
+        }
+    };
     let draft = Programme {
         id: ProgrammeId(0),
         name: String::new(),
         cron,
         playlist: PlaylistId(0),
-        campaign: None,
-        dates: None,
+        campaign,
+        dates,
         priority: q.priority,
         clash: ClashRule::Queue {
             max_wait: Duration::from_secs(600),
@@ -95,23 +138,22 @@ async fn preview(
     };
     let station = Station {
         programmes: std::slice::from_ref(&draft),
-        campaigns: &[],
+        campaigns: &campaigns,
         rules: &state.config.schedule.rules,
         tz,
         approval_required: state.config.station.approval_required,
     };
-    let times: Vec<PreviewTime> = draft
-        .cron
-        .iter_after(state.clock.now(), tz)
-        .take(count)
-        .map(|at| {
-            let (verdict, rule) = match station.verdict(&draft, at) {
+    let times: Vec<PreviewTime> = station
+        .upcoming(state.clock.now(), count)
+        .into_iter()
+        .map(|planned| {
+            let (verdict, rule) = match planned.verdict {
                 Verdict::Air => ("air", None),
                 Verdict::AirBreakingRule(r) => ("air_breaking_rule", Some(r)),
                 Verdict::Skip(r) => ("skip", Some(r)),
             };
             PreviewTime {
-                at: at.with_timezone(&tz).to_rfc3339(),
+                at: planned.key.scheduled.with_timezone(&tz).to_rfc3339(),
                 verdict,
                 reason: rule.as_deref().map(|r| rule_words(lang, r)),
                 rule,

@@ -1,12 +1,14 @@
 //! Words for what other modules name in English: the station rules `schedule` gives as a
 //! verdict's reason ("quiet hours 21:00-05:00"), the reasons the engine and player write
-//! into the broadcast log ("box down or clock wrong (12 min late)"), and the health checks
-//! of `health`, as headlines and fixes for staff in the panel's languages. This is the one
-//! place a log reason is put into Vietnamese (the log page, the week calendar, the
-//! dashboard and the CSV all ask it); a reason it does not know shows as "lý do khác" with
-//! the English text kept as the technician's detail.
+//! into the broadcast log ("box down or clock wrong (12 min late)"), the health checks of
+//! `health` as headlines and fixes, and the state of the clock, for staff in the panel's
+//! languages. This is the one place a log reason is put into Vietnamese (the log page, the
+//! week calendar, the dashboard and the CSV all ask it); a reason it does not know shows as
+//! "lý do khác" with the English text kept as the technician's detail. Most words are in
+//! `i18n`'s table and this file only picks them; the clock's states are worded here.
 
 use super::i18n::Lang;
+use crate::health::Level;
 
 /// The headline and fix, for staff, of a health check that is not OK (the check's own
 /// detail and fix, in English for technicians, are shown beside them).
@@ -18,11 +20,41 @@ pub fn check_words(lang: Lang, check: &str, problem: bool) -> (&'static str, &'s
         "media" => (t("check media"), t("check media fix")),
         "output" => (t("check output"), t("check output fix")),
         "relay" => (t("check relay"), t("check relay fix")),
-        "clock" => (t("check clock"), t("check clock fix")),
+        "clock" if problem => (t("check clock"), t("check clock fix")),
+        "clock" => (
+            pick(
+                lang,
+                "Đồng hồ chưa đồng bộ (cấu hình không bắt buộc): lịch vẫn phát theo giờ có thể sai",
+                "Clock not synchronised (not required by the config): the schedule airs by a \
+                 time that may be wrong",
+            ),
+            t("check clock fix"),
+        ),
         "disk" if problem => (t("check disk full"), t("check disk fix")),
         "disk" => (t("check disk"), t("check disk fix")),
         "last_broadcast" => (t("check last_broadcast"), t("check last_broadcast fix")),
         _ => (t("check other"), t("check other fix")),
+    }
+}
+
+/// The clock card's words for the clock check's level: synchronised, unsynchronised and
+/// not required (a warning), unsynchronised and required (the schedule waits).
+pub fn clock_words(lang: Lang, level: Level) -> &'static str {
+    match level {
+        Level::Ok => lang.t("synced"),
+        Level::Warn => pick(
+            lang,
+            "CHƯA đồng bộ — không bắt buộc, lịch vẫn phát",
+            "NOT synchronised — not required, the schedule airs",
+        ),
+        Level::Problem => lang.t("not synced"),
+    }
+}
+
+fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
     }
 }
 
@@ -236,6 +268,17 @@ mod tests {
             "giờ yên tĩnh 11:30-13:30"
         );
         assert_eq!(rule_words(Lang::Vi, "awaiting approval"), "chờ duyệt");
+        // The clock: three states, each its own words; a warning is not the problem's.
+        let states = [Level::Ok, Level::Warn, Level::Problem].map(|l| clock_words(Lang::Vi, l));
+        assert!(
+            states[0] != states[1] && states[1] != states[2],
+            "{states:?}"
+        );
+        assert!(states[1].contains("không bắt buộc"), "{states:?}");
+        assert_ne!(
+            check_words(Lang::Vi, "clock", false),
+            check_words(Lang::Vi, "clock", true)
+        );
         for name in [
             "config",
             "database",

@@ -257,3 +257,75 @@ fn a_day_whose_midnight_falls_in_a_dst_gap_starts_after_the_gap() {
     let ordinary = local_midnight(day(2026, 9, 7), tz);
     assert_eq!(ordinary.with_timezone(&tz).time(), t(0, 0));
 }
+
+#[test]
+fn a_rule_is_judged_at_the_instant_itself_so_latest_is_still_allowed() {
+    // `latest = "21:30"` allows a start at 21:30 exactly; the minute after is refused.
+    let mut r = rules();
+    r.latest = t(21, 30);
+    assert_eq!(r.rule_broken(t(21, 30)), None);
+    assert_eq!(
+        r.rule_broken(NaiveTime::from_hms_opt(21, 30, 1).unwrap()),
+        Some(RuleBreak::AfterLatest(t(21, 30)))
+    );
+    assert_eq!(
+        r.rule_broken(t(5, 29)).map(|b| b.code()),
+        Some("before_earliest")
+    );
+    let quiet = r.rule_broken(t(12, 0)).unwrap();
+    assert_eq!(quiet.code(), "quiet_hours");
+    // The log keeps the same words `violation` always gave.
+    assert_eq!(quiet.to_string(), "quiet hours 11:30-13:30");
+    assert_eq!(
+        r.violation(t(12, 0)).as_deref(),
+        Some("quiet hours 11:30-13:30")
+    );
+    assert_eq!(
+        r.violation(t(22, 0)).as_deref(),
+        Some("after latest broadcast time 21:30")
+    );
+    let p = programme(1, "30 21 * * *", Priority::Normal);
+    let s = Station {
+        programmes: std::slice::from_ref(&p),
+        campaigns: &[],
+        rules: &r,
+        tz: TZ,
+        approval_required: false,
+    };
+    let next = s.upcoming(local(2026, 6, 1, 0, 0), 1);
+    assert_eq!(next[0].key.scheduled, local(2026, 6, 1, 21, 30));
+    assert_eq!(next[0].verdict, Verdict::Air);
+}
+
+#[test]
+fn upcoming_respects_campaign_dates_and_counts_across_programmes() {
+    let mut p = programme(1, "0 6 * * *", Priority::Normal);
+    p.campaign = Some(CampaignId(7));
+    let q = programme(2, "0 17 * * *", Priority::Normal);
+    let programmes = [p, q];
+    let campaigns = [campaign()];
+    let rules = rules();
+    let s = Station {
+        programmes: &programmes,
+        campaigns: &campaigns,
+        rules: &rules,
+        tz: TZ,
+        approval_required: false,
+    };
+    // From 20 May: the campaign's programme waits for 1 June; the other fires daily.
+    let next = s.upcoming(local(2026, 5, 20, 0, 0), 3);
+    assert_eq!(next.len(), 3);
+    assert!(next.iter().all(|o| o.key.programme == ProgrammeId(2)));
+    let first_of_campaign = Station {
+        programmes: &programmes[..1],
+        ..s
+    }
+    .upcoming(local(2026, 5, 20, 0, 0), 40);
+    assert_eq!(first_of_campaign[0].key.scheduled, local(2026, 6, 1, 6, 0));
+    // It ends with the campaign's last day.
+    assert_eq!(first_of_campaign.len(), 30);
+    assert_eq!(
+        first_of_campaign.last().unwrap().key.scheduled,
+        local(2026, 6, 30, 6, 0)
+    );
+}

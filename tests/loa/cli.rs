@@ -72,6 +72,39 @@ fn check_passes_on_a_working_setup() {
 }
 
 #[test]
+fn check_reports_the_kernels_clock_and_whether_sync_is_required() {
+    // This machine's kernel decides which branch runs; each asserts what loa must say.
+    let synchronised = loa::clock::kernel_clock_synchronised();
+    for required in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config(
+            dir.path(),
+            &format!(
+                "[audio]\noutput = \"null\"\nchime = \"{}\"\n[schedule]\nrequire_clock_sync = {required}\n",
+                repo().join("media/chime.wav").display()
+            ),
+        );
+        let o = run(&["--config", config.to_str().unwrap(), "check"]);
+        let out = stdout(&o);
+        let (line, code) = match (synchronised, required) {
+            (true, true) => ("ok      clock: synchronised (required)", 0),
+            (true, false) => ("ok      clock: synchronised (not required)", 0),
+            (false, true) => (
+                "PROBLEM  clock: not synchronised, and require_clock_sync = true",
+                1,
+            ),
+            // A warning, which `loa check` reports without failing, as it does the others.
+            (false, false) => (
+                "warn    clock: not synchronised, and require_clock_sync = false",
+                0,
+            ),
+        };
+        assert!(out.contains(line), "{line} in\n{out}");
+        assert_eq!(o.status.code(), Some(code), "{out}");
+    }
+}
+
+#[test]
 fn next_lists_the_demo_station_with_vietnamese_names() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "seed_demo = true\n");

@@ -21,7 +21,7 @@ use crate::support::{read_wav, sound_runs, tone_frequency, write_config, write_t
 const TOKEN: &str = "test-token-0123456789";
 
 /// Sends one HTTP/1.1 request and returns (status, body).
-async fn http(
+pub(crate) async fn http(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
@@ -95,6 +95,7 @@ fn station() -> Station {
         ),
     );
     let mut config = Config::load(&config_path).unwrap();
+    config.schedule.rules = crate::support::all_day(config.schedule.rules);
     config.library.analyser_exe = Some(env!("CARGO_BIN_EXE_loa").into());
     let store = Store::open(&config.station.data_dir.join("loa.db")).unwrap();
     let media = loa::library::media_dir(&config.station.data_dir);
@@ -123,15 +124,28 @@ fn station() -> Station {
     }
 }
 
-/// Starts the daemon; returns its address, engine handle, and the shutdown trigger.
-async fn start(
-    config: Config,
-) -> (
+/// The running daemon: its address, engine handle, shutdown trigger and task.
+pub(crate) type Running = (
     std::net::SocketAddr,
     EngineHandle,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
-) {
+);
+
+/// Starts the daemon with a clock that says it is synchronised.
+async fn start(config: Config) -> Running {
+    start_with_clock(
+        config,
+        Arc::new(SystemClock {
+            assume_synchronised: true,
+        }),
+    )
+    .await
+}
+
+/// Starts the daemon with `clock`; returns its address, engine handle, and the shutdown
+/// trigger.
+pub(crate) async fn start_with_clock(config: Config, clock: Arc<dyn loa::clock::Clock>) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let spec = config.audio.output.clone();
@@ -144,9 +158,7 @@ async fn start(
     let wiring = Wiring {
         config,
         listener,
-        clock: Arc::new(SystemClock {
-            assume_synchronised: true,
-        }),
+        clock,
         output_factory: move || spec.open(format),
         shipped_media: Path::new(env!("CARGO_MANIFEST_DIR")).join("media"),
     };
@@ -345,7 +357,8 @@ async fn the_api_keeps_its_contract() {
         "{\"playlist\": 999}",
     )
     .await;
-    assert_eq!(code, 404, "{body}");
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("\"no_playlist\""), "{body}");
     let (code, body) = http(addr, "POST", "/api/broadcasts", &auth, &play).await;
     assert_eq!(code, 202, "{body}");
     let (code, _) = http(addr, "POST", "/api/broadcasts/stop", &auth, "").await;
@@ -409,8 +422,13 @@ async fn an_accepted_one_shot_survives_a_restart() {
 }
 
 /// A session for a new user of `role`, made straight in the store: `Cookie` and CSRF lines.
-fn session_headers(store: &Store, name: &str, role: loa::store::Role) -> String {
-    let now = chrono::Utc::now();
+/// `now` is the daemon's clock, by which the session's expiry is judged.
+pub(crate) fn session_headers(
+    store: &Store,
+    name: &str,
+    role: loa::store::Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     let user = store.upsert_user(name, role, "unused-hash", now).unwrap();
     let secret = loa::accounts::new_secret();
     let csrf = loa::accounts::new_secret();
@@ -431,8 +449,13 @@ async fn an_editors_broadcast_airs_only_after_approval_and_the_log_names_both() 
     let mut s = station();
     s.config.station.approval_required = true;
     let store = Store::open(&s.config.station.data_dir.join("loa.db")).unwrap();
-    let editor = session_headers(&store, "hoa", loa::store::Role::Editor);
-    let approver = session_headers(&store, "tuan", loa::store::Role::Approver);
+    let editor = session_headers(&store, "hoa", loa::store::Role::Editor, chrono::Utc::now());
+    let approver = session_headers(
+        &store,
+        "tuan",
+        loa::store::Role::Approver,
+        chrono::Utc::now(),
+    );
     let (addr, _engine, stop, task) = start(s.config.clone()).await;
     let logged = || {
         store

@@ -1,10 +1,12 @@
 //! loa's one integration-test binary: the engine simulated over a month, the whole daemon
-//! on a port-0 listener, the CLI, the real ALSA path, SIGKILL fault rounds, the Debian
-//! package and systemd unit, the panel's routes, /metrics against /healthz, ingest and
+//! on a port-0 listener (with the journeys J07 broadcast and J22 clock), the CLI, the real
+//! ALSA path, SIGKILL fault rounds, the Debian package and systemd unit, the panel's routes, /metrics against /healthz, ingest and
 //! export/import, and the upload size limit against the real daemon.
 
 mod alsa;
+mod broadcast_journey;
 mod cli;
+mod clock_journey;
 mod daemon;
 mod faults;
 mod ingest;
@@ -12,6 +14,7 @@ mod metrics;
 mod on_air;
 mod package;
 mod panel;
+mod rule_instant;
 mod simulation;
 mod support;
 mod transfer;

@@ -34,6 +34,56 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// A wall clock running at real speed from an instant the test chooses, with a
+/// synchronisation flag: the daemon's naps are real, so a `FakeClock` standing still would
+/// never reach the next occurrence. `jump` moves it as NTP steps a stale clock.
+pub struct OffsetClock {
+    offset: std::sync::Mutex<chrono::Duration>,
+    synchronised: std::sync::atomic::AtomicBool,
+}
+
+impl OffsetClock {
+    /// A clock reading `at` now, and running on.
+    pub fn starting_at(at: chrono::DateTime<chrono::Utc>, synchronised: bool) -> OffsetClock {
+        OffsetClock {
+            offset: std::sync::Mutex::new(at - chrono::Utc::now()),
+            synchronised: std::sync::atomic::AtomicBool::new(synchronised),
+        }
+    }
+
+    /// Steps the clock by `by` (forward or back).
+    pub fn jump(&self, by: chrono::Duration) {
+        *self.offset.lock().unwrap() += by;
+    }
+
+    /// Sets what the clock says about its synchronisation.
+    pub fn set_synchronised(&self, synchronised: bool) {
+        self.synchronised
+            .store(synchronised, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl loa::clock::Clock for OffsetClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.offset.lock().unwrap()
+    }
+
+    fn is_synchronised(&self) -> bool {
+        self.synchronised.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// `rules` with broadcasts allowed at every instant of the day (no earliest or latest
+/// time, no quiet hours), for tests that play at whatever time they run.
+pub fn all_day(rules: loa::schedule::StationRules) -> loa::schedule::StationRules {
+    loa::schedule::StationRules {
+        earliest: chrono::NaiveTime::MIN,
+        latest: chrono::NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
+        quiet_hours: Vec::new(),
+        ..rules
+    }
+}
+
 /// Writes a mono 48 kHz 16-bit WAV sine tone.
 pub fn write_tone(path: &Path, frequency: f64, seconds: f64, level_dbfs: f64) {
     let spec = hound::WavSpec {

@@ -351,7 +351,10 @@
         const expr = cron.value.trim();
         if (!expr) return;
         const priority = $('#pr-priority') ? $('#pr-priority').value : 'normal';
-        fetch('/api/programmes/preview?count=10&priority=' + priority + '&expr=' + encodeURIComponent(expr),
+        // The campaign's dates bound the firings, as they will once the programme is saved.
+        const campaign = $('#pr-campaign') ? $('#pr-campaign').value : '';
+        fetch('/api/programmes/preview?count=10&priority=' + priority + '&campaign=' + campaign
+          + '&expr=' + encodeURIComponent(expr),
           { credentials: 'same-origin' })
           .then((r) => r.json().then((j) => ({ status: r.status, body: j })))
           .then((r) => {
@@ -376,6 +379,13 @@
               if (t.verdict === 'skip') li.className = 'skip';
               preview.append(li);
             });
+            if (!r.body.times.length) {
+              const li = document.createElement('li');
+              li.className = 'skip none';
+              li.textContent = T('Không còn lần phát nào trong thời gian của chiến dịch',
+                'No more firings within the campaign\'s dates');
+              preview.append(li);
+            }
             skipped = r.body.skipped;
             warn();
           });
@@ -426,6 +436,7 @@
       });
     }
     if ($('#pr-priority')) $('#pr-priority').addEventListener('change', refresh);
+    if ($('#pr-campaign')) $('#pr-campaign').addEventListener('change', refresh);
     times.addEventListener('input', compose);
     $$('.weekdays input').forEach((c) => c.addEventListener('change', compose));
     cron.addEventListener('input', refresh);

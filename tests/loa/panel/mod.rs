@@ -20,6 +20,7 @@ mod access;
 mod admin;
 mod approval;
 mod hardening;
+mod refusals;
 mod resources;
 
 const TOKEN: &str = "panel-test-token-0123456789";
@@ -118,6 +119,11 @@ impl Panel {
             &format!("{extra_config}[[tokens]]\nname = \"automation\"\ntoken = \"{TOKEN}\"\n"),
         );
         let mut config = Config::load(&path).unwrap();
+        if !extra_config.contains("[schedule]") {
+            // Broadcasts asked for at any hour of the test run may air: manual requests are
+            // judged by the station rules at once.
+            config.schedule.rules = crate::support::all_day(config.schedule.rules);
+        }
         // This test process is not `loa`: uploads are analysed by the real binary.
         config.library.analyser_exe = Some(env!("CARGO_BIN_EXE_loa").into());
         let store = Store::open(&config.station.data_dir.join("loa.db")).unwrap();
