@@ -197,6 +197,7 @@ async fn one_shots(
             priority: Priority::Normal,
             at: Some(at),
             requested_by: "bench".to_owned(),
+            approved_playlist_version: None,
         })) {
             results.push(Err("the engine stopped".to_owned()));
             break;

@@ -51,6 +51,9 @@ pub struct Job {
     pub chime: bool,
     /// The station rule it is allowed to break (emergencies only).
     pub rule_broken: Option<String>,
+    /// The playlist version an approver approved; it does not play if the playlist has
+    /// changed since (`None`: nothing to check).
+    pub approved_playlist_version: Option<i64>,
 }
 
 /// A manual request the engine accepts through its command channel.
@@ -64,6 +67,8 @@ pub struct ManualRequest {
     pub at: Option<DateTime<Utc>>,
     /// Who asked.
     pub requested_by: String,
+    /// The playlist version that was approved, when approval binds the request.
+    pub approved_playlist_version: Option<i64>,
 }
 
 /// How a started broadcast ended, as the player reports it.
@@ -257,6 +262,7 @@ impl EngineCore {
             repeat_pause: Duration::ZERO,
             chime: !emergency,
             rule_broken: None,
+            approved_playlist_version: req.approved_playlist_version,
         };
         let local = job.scheduled_at.with_timezone(&station.tz).time();
         if let (Some(rule), false) = (station.rules.violation(local), emergency) {

@@ -1,6 +1,7 @@
 //! The engine core's effects on the real world: the store (log), the player (audio) and the
 //! amplifier (relay). The core decides; this carries out, and remembers what is on air so
-//! the log row can be finished with what really happened.
+//! the log row can be finished with what really happened. A manual broadcast bound to an
+//! approved playlist version is refused (logged skipped) when the playlist changed since.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,6 +87,10 @@ pub struct RealEffects {
     /// Clips held for prepared broadcasts that have not started: (playlist, instant, clips).
     reserved: Vec<(PlaylistId, DateTime<Utc>, Vec<ClipId>)>,
     next_broadcast: u64,
+    /// Why `start` refused the job it was last given on purpose (its approval no longer
+    /// covers the playlist): the core logs a refused start as failed, and `log_unplayed`
+    /// turns this one into the skip it is.
+    refused: Option<String>,
 }
 
 impl RealEffects {
@@ -109,6 +114,7 @@ impl RealEffects {
             last_error: None,
             reserved: Vec::new(),
             next_broadcast: 1,
+            refused: None,
         }
     }
 
@@ -118,6 +124,18 @@ impl RealEffects {
             .store
             .playlist(job.playlist)
             .map_err(|e| e.to_string())?;
+        if let Some(approved) = job
+            .approved_playlist_version
+            .filter(|v| *v != playlist.version)
+        {
+            let reason = format!(
+                "approval withdrawn: playlist \"{}\" changed after approval (version {approved} \
+                 approved, now {})",
+                playlist.name, playlist.version
+            );
+            self.refused = Some(reason.clone());
+            return Err(reason);
+        }
         if playlist.items.is_empty() {
             return Err(format!("playlist \"{}\" is empty", playlist.name));
         }
@@ -314,6 +332,10 @@ impl Effects for RealEffects {
     }
 
     fn log_unplayed(&mut self, job: &Job, outcome: Outcome, _now: DateTime<Utc>) {
+        let outcome = match (outcome, self.refused.take()) {
+            (Outcome::Failed(e), Some(reason)) if e == reason => Outcome::Skipped(reason),
+            (outcome, _) => outcome,
+        };
         tracing::info!(scheduled = %job.scheduled_at, outcome = outcome.code(), detail = outcome.detail(), "broadcast not played");
         let draft = LogEntryDraft {
             origin: job.origin.clone(),

@@ -163,6 +163,8 @@ struct PendingOneShot {
     priority: crate::model::Priority,
     at: DateTime<Utc>,
     requested_by: String,
+    #[serde(default)]
+    approved_playlist_version: Option<i64>,
 }
 
 /// Creates the command channel and status watch; `run` consumes the other ends.
@@ -413,6 +415,7 @@ fn restore_one_shots(
                 priority: shot.priority,
                 at: Some(shot.at),
                 requested_by: shot.requested_by.clone(),
+                approved_playlist_version: shot.approved_playlist_version,
             },
             now,
             &station,
@@ -435,6 +438,7 @@ fn persist_one_shots(store: &Store, core: &EngineCore, persisted: &mut Vec<Pendi
                 crate::model::Origin::Manual { requested_by } => requested_by.clone(),
                 crate::model::Origin::Scheduled { .. } => String::new(),
             },
+            approved_playlist_version: j.approved_playlist_version,
         })
         .collect();
     if pending == *persisted {

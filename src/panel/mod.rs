@@ -9,6 +9,7 @@
 //! and are written to the audit trail.
 
 mod account_api;
+mod actions;
 mod api;
 pub mod auth;
 mod body;

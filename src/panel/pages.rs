@@ -10,6 +10,7 @@ use axum::response::Html;
 use chrono::{DateTime, Utc};
 
 use super::PanelState;
+use crate::model::Playlist;
 use super::auth::Principal;
 use super::i18n::Lang;
 use super::{pages_library, pages_ops, pages_schedule, pages_users};
@@ -130,6 +131,38 @@ pub(super) fn esc(s: &str) -> String {
 pub(super) fn mmss(ms: i64) -> String {
     let s = (ms + 500) / 1000;
     format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// What a playlist plays, for an approver to see before approving: each clip's title and
+/// length, and the total (a clip that cannot be read shows "?").
+pub(super) fn clip_list(state: &PanelState, lang: Lang, playlist: &Playlist) -> String {
+    let mut out = format!(
+        "<details class=\"clips\" open><summary>{} ({})</summary><ol>",
+        lang.t("what airs"),
+        playlist.items.len()
+    );
+    let mut total = 0;
+    for id in &playlist.items {
+        match state.store.clip(*id) {
+            Ok(c) => {
+                total += c.duration_ms;
+                let _ = write!(
+                    out,
+                    "<li>{} <span class=\"muted\">{}</span></li>",
+                    esc(&c.title),
+                    mmss(c.duration_ms)
+                );
+            }
+            Err(_) => out.push_str("<li>?</li>"),
+        }
+    }
+    let _ = write!(
+        out,
+        "</ol><p class=\"muted\">{} {}</p></details>",
+        lang.t("total"),
+        mmss(total)
+    );
+    out
 }
 
 /// An instant in the station's zone, `dd/mm HH:MM`.

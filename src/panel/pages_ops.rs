@@ -48,6 +48,7 @@ async fn broadcast(
         ("held", "held for approval"),
         ("rejected", "request rejected"),
         ("expired", "request expired"),
+        ("changed", "content changed"),
     ] {
         if q.contains_key(key) {
             let _ = write!(body, "<p class=\"ok\" role=\"status\">{}</p>", lang.t(word));

@@ -9,23 +9,26 @@
 //! instant, and one whose instant has passed by then is refused (409 `expired`) and marked
 //! expired rather than aired late; an editor's emergency is held too (the station chose
 //! approval) but listed first and marked urgent. Approvers, admins and bearer tokens air at
-//! once.
+//! once. Approval binds content: the engine is given the playlist version that was
+//! approved (the one the approver was shown, when the form or the call names it) and does
+//! not play the broadcast if the playlist changed since.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use axum::Json;
 use axum::Router;
+use axum::{Form, Json};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::{ApiUser, PageUser, Principal};
 use super::body::Path;
 use super::i18n::Lang;
-use super::pages::{csrf_field, esc, local};
+use super::pages::{clip_list, csrf_field, esc, local};
 use super::{ApiError, PanelState, audit};
 use crate::engine::Command;
 use crate::engine::core::ManualRequest;
@@ -130,7 +133,9 @@ pub(super) fn request(
         );
         return Ok(Requested::Held(held));
     }
-    send(state, playlist, priority, at, who.actor())?;
+    // With approval, even an approver's own broadcast airs only what it was asked with.
+    let version = state.config.station.approval_required.then_some(list.version);
+    send(state, playlist, priority, at, who.actor(), version)?;
     audit(
         state,
         who,
@@ -147,12 +152,14 @@ fn send(
     priority: Priority,
     at: Option<DateTime<Utc>>,
     requested_by: String,
+    approved_playlist_version: Option<i64>,
 ) -> Result<(), ApiError> {
     if state.engine.send(Command::Request(ManualRequest {
         playlist,
         priority,
         at,
         requested_by,
+        approved_playlist_version,
     })) {
         Ok(())
     } else {
@@ -183,8 +190,15 @@ async fn list(
     Ok(Json(rows.into_iter().map(|r| view(&state, r)).collect()))
 }
 
-/// Approves request `id`: it airs as if the approver had asked for it now.
-fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadcast, ApiError> {
+/// Approves request `id`: it airs as if the approver had asked for it now, with the
+/// playlist as it is now — or, with `seen`, only if the playlist is still at the version the
+/// approver was shown (409 `changed` otherwise).
+fn approve(
+    state: &PanelState,
+    who: &Principal,
+    id: i64,
+    seen: Option<i64>,
+) -> Result<PendingBroadcast, ApiError> {
     who.require(Role::Approver)?;
     let now = state.clock.now();
     let row = state
@@ -215,6 +229,17 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
         ));
     }
     let list = state.store.playlist(row.playlist)?;
+    if seen.is_some_and(|v| v != list.version) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "changed",
+            format!(
+                "playlist \"{}\" changed while you looked at it; look at its clips again \
+                 before approving",
+                list.name
+            ),
+        ));
+    }
     if list.items.is_empty() {
         return Err(ApiError::unprocessable(format!(
             "playlist \"{}\" is empty now; reject this request or fill the playlist",
@@ -231,6 +256,7 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
         row.priority,
         row.at,
         format!("{}, approved by {}", row.requested_by, who.actor()),
+        Some(list.version),
     )?;
     audit(
         state,
@@ -238,8 +264,8 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
         "broadcast.approve",
         format!("pending broadcast {id}"),
         format!(
-            "playlist {} {:?} asked for by {}",
-            row.playlist, row.priority, row.requested_by
+            "playlist {} version {} {:?} asked for by {}",
+            row.playlist, list.version, row.priority, row.requested_by
         ),
     );
     Ok(row)
@@ -271,13 +297,23 @@ fn not_waiting(id: i64) -> ApiError {
     ))
 }
 
-/// `POST /api/broadcasts/pending/{id}/approve` (approver): 202, it is sent to the engine.
+/// The optional body of an approval: the playlist version the approver was shown.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ApproveBody {
+    #[serde(default)]
+    playlist_version: Option<i64>,
+}
+
+/// `POST /api/broadcasts/pending/{id}/approve` `{"playlist_version"?}` (approver): 202, it is
+/// sent to the engine bound to that version of the playlist.
 async fn approve_api(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
+    body: Option<Json<ApproveBody>>,
 ) -> Result<Response, ApiError> {
-    let row = approve(&state, &who, id)?;
+    let seen = body.and_then(|Json(b)| b.playlist_version);
+    let row = approve(&state, &who, id, seen)?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"accepted": true, "status": "sent", "approved": row})),
@@ -295,15 +331,19 @@ async fn reject_api(
     Ok(Json(serde_json::json!({"status": "rejected", "rejected": row})).into_response())
 }
 
-/// `POST /broadcast/pending/{id}/approve` (form, approver).
+/// `POST /broadcast/pending/{id}/approve` (form, approver; `version` is the playlist
+/// version the page showed).
 async fn approve_page(
     State(state): State<PanelState>,
     PageUser(who): PageUser,
     Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    match approve(&state, &who, id) {
+    let seen = f.get("version").and_then(|v| v.parse().ok());
+    match approve(&state, &who, id, seen) {
         Ok(_) => Ok(Redirect::to("/broadcast?sent=1").into_response()),
         Err(e) if e.code() == "expired" => Ok(Redirect::to("/broadcast?expired=1").into_response()),
+        Err(e) if e.code() == "changed" => Ok(Redirect::to("/broadcast?changed=1").into_response()),
         Err(e) => Err(e),
     }
 }
@@ -340,11 +380,10 @@ pub(super) fn section(
         lang.t("pending broadcasts")
     );
     for r in rows {
-        let name = state
-            .store
-            .playlist(r.playlist)
-            .map(|p| p.name)
-            .unwrap_or_else(|_| format!("#{}", r.playlist));
+        let list = state.store.playlist(r.playlist).ok();
+        let name = list
+            .as_ref()
+            .map_or_else(|| format!("#{}", r.playlist), |p| p.name.clone());
         let urgent = if r.priority == Priority::Emergency {
             format!("<strong class=\"alert\">{}</strong> ", lang.t("urgent"))
         } else {
@@ -363,11 +402,16 @@ pub(super) fn section(
             esc(&r.requested_by),
             local(state, r.requested_at),
         );
+        if let Some(list) = &list {
+            out.push_str(&clip_list(state, lang, list));
+        }
         if user.role >= Role::Approver {
             let csrf = csrf_field(user);
+            let version = list.as_ref().map_or(0, |p| p.version);
             let _ = write!(
                 out,
                 "<div><form method=\"post\" action=\"/broadcast/pending/{id}/approve\" class=\"inline\">{csrf}\
+                 <input type=\"hidden\" name=\"version\" value=\"{version}\">\
                  <button type=\"submit\">{approve}</button></form> \
                  <form method=\"post\" action=\"/broadcast/pending/{id}/reject\" class=\"inline\">{csrf}\
                  <button type=\"submit\" class=\"secondary\">{reject}</button></form></div>",

@@ -17,7 +17,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i32 = 0x4c4f_4131;
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[V1, V2_PANEL, V3_PENDING_BROADCASTS];
+const MIGRATIONS: &[&str] = &[V1, V2_PANEL, V3_PENDING_BROADCASTS, V4_APPROVAL_SEALS];
 
 /// Version 1: clips, playlists, campaigns, programmes, the broadcast log and meta.
 const V1: &str = "
@@ -176,6 +176,17 @@ CREATE TABLE pending_broadcasts (
 
 CREATE INDEX pending_broadcasts_waiting ON pending_broadcasts (state) WHERE state = 'pending';
 ";
+
+/// Version 4: an approval covers content. `approval_seal` is the programme's content as
+/// approved (`approval::content_sql!`); a programme is approved only while it matches its
+/// content now. Programmes approved before this version are sealed to what they are now.
+/// (Self-contained: renumber freely if another migration lands first.)
+const V4_APPROVAL_SEALS: &str = concat!(
+    "ALTER TABLE programmes ADD COLUMN approval_seal TEXT;\n",
+    "UPDATE programmes SET approval_seal = ",
+    super::approval::content_sql!(),
+    " WHERE approved = 1;\n"
+);
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`] in one transaction.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

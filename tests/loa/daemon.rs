@@ -155,6 +155,7 @@ async fn a_broadcast_reaches_the_wav_output_normalised_in_order_with_gaps() {
         priority: Priority::Normal,
         at: None,
         requested_by: "test".to_owned(),
+        approved_playlist_version: None,
     })));
     // Wait for the log row to be finished.
     let mut row = None;
@@ -361,6 +362,7 @@ async fn an_accepted_one_shot_survives_a_restart() {
         priority: Priority::Priority,
         at: Some(at),
         requested_by: "Tổ trưởng tổ dân phố".to_owned(),
+        approved_playlist_version: None,
     })));
     let mut waiting = 0;
     for _ in 0..50 {

@@ -253,6 +253,7 @@ fn manual(priority: Priority, playlist: i64, at: Option<DateTime<Utc>>) -> Event
         priority,
         at,
         requested_by: "cán bộ trực".to_owned(),
+        approved_playlist_version: None,
     })
 }
 

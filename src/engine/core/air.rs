@@ -269,6 +269,8 @@ pub(super) fn job_for(programme: &Programme, planned: &Planned) -> Job {
             Verdict::AirBreakingRule(rule) => Some(rule.clone()),
             _ => None,
         },
+        // A programme's approval is checked by the store on every read (its seal).
+        approved_playlist_version: None,
     }
 }
 
