@@ -22,6 +22,7 @@ mod pages;
 mod pages_dashboard;
 mod pages_library;
 mod pages_ops;
+mod pages_programmes;
 mod pages_schedule;
 mod pages_users;
 mod pending_api;

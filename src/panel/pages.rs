@@ -1,6 +1,6 @@
 //! Server-rendered HTML: the page frame (navigation, language switch, CSRF meta tag, the
 //! embedded CSS and JS files) and the page routes of the areas (`pages_dashboard`,
-//! `pages_library`, `pages_schedule`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
+//! `pages_library`, `pages_programmes`, `pages_schedule`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
 //! switches. No inline script or style: the CSP forbids both.
 
 use std::fmt::Write;
@@ -13,12 +13,13 @@ use super::PanelState;
 use crate::model::Playlist;
 use super::auth::Principal;
 use super::i18n::Lang;
-use super::{pages_library, pages_ops, pages_schedule, pages_users};
+use super::{pages_library, pages_ops, pages_programmes, pages_schedule, pages_users};
 
 /// The page routes other than the dashboard and login.
 pub(super) fn routes() -> Router<PanelState> {
     Router::new()
         .merge(pages_library::routes())
+        .merge(pages_programmes::routes())
         .merge(pages_schedule::routes())
         .merge(pages_ops::routes())
         .merge(pages_users::routes())

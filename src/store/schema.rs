@@ -277,4 +277,29 @@ mod tests {
         migrate_with(&mut conn, &path, &[V1, good]).unwrap();
         assert_eq!(user_version(&conn), 2);
     }
+
+    #[test]
+    fn programmes_approved_before_seals_stay_approved_for_what_they_air() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loa.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate_with(&mut conn, &path, &MIGRATIONS[..3]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO playlists (name) VALUES ('Sáng');
+             INSERT INTO programmes (name, cron, playlist, priority, clash_rule, repeat_count,
+                 repeat_pause_s, chime, enabled, approved)
+             VALUES ('duyệt', '0 6 * * *', 1, 'normal', 'queue', 1, 0, 1, 1, 1),
+                    ('chờ', '0 7 * * *', 1, 'normal', 'queue', 1, 0, 1, 1, 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = super::super::Store::open(&path).unwrap();
+        let approved: Vec<bool> = store
+            .programmes()
+            .unwrap()
+            .iter()
+            .map(|p| p.approved)
+            .collect();
+        assert_eq!(approved, [true, false]);
+    }
 }
