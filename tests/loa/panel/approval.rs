@@ -12,7 +12,7 @@ use super::{Panel, Session, bearer, error_code};
 use crate::support::write_tone;
 
 /// A non-empty playlist written straight into the panel's database; returns its id.
-fn playlist(p: &Panel) -> i64 {
+pub(super) fn playlist(p: &Panel) -> i64 {
     let store = loa::store::Store::open(&p.dir.path().join("data/loa.db")).unwrap();
     let wav = p.dir.path().join("khau-hieu.wav");
     write_tone(&wav, 440.0, 1.0, -20.0);
@@ -26,7 +26,7 @@ fn playlist(p: &Panel) -> i64 {
         .0
 }
 
-async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> Session {
+pub(super) async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> Session {
     let r = p
         .call(
             "POST",
@@ -49,7 +49,7 @@ fn requests(p: &mut Panel) -> Vec<loa::engine::core::ManualRequest> {
         .collect()
 }
 
-fn actions(audit: &Value) -> Vec<String> {
+pub(super) fn actions(audit: &Value) -> Vec<String> {
     audit
         .as_array()
         .unwrap()
