@@ -10,10 +10,10 @@ use axum::response::Html;
 use chrono::{DateTime, Utc};
 
 use super::PanelState;
-use crate::model::Playlist;
 use super::auth::Principal;
 use super::i18n::Lang;
 use super::{pages_library, pages_ops, pages_programmes, pages_schedule, pages_users};
+use crate::model::Playlist;
 
 /// The page routes other than the dashboard and login.
 pub(super) fn routes() -> Router<PanelState> {

@@ -20,7 +20,7 @@ use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{clip_list, csrf_field, esc, page};
 use super::{ApiError, PanelState};
-use crate::model::{CampaignId, Campaign, Playlist, PlaylistId, Priority, ProgrammeId};
+use crate::model::{Campaign, CampaignId, Playlist, PlaylistId, Priority, ProgrammeId};
 use crate::store::{ApprovalState, Role};
 
 type Params = HashMap<String, String>;
@@ -60,9 +60,11 @@ impl Typed {
             .map_err(|_| ActionError::Invalid(Problem::Choose("playlist")))?;
         let campaign = match self.get("campaign") {
             "" => None,
-            c => Some(CampaignId(c.parse().map_err(|_| {
-                ActionError::Invalid(Problem::Choose("campaign"))
-            })?)),
+            c => {
+                Some(CampaignId(c.parse().map_err(|_| {
+                    ActionError::Invalid(Problem::Choose("campaign"))
+                })?))
+            }
         };
         let repeat = match self.get("repeat") {
             "" => 1,

@@ -17,11 +17,11 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use axum::Router;
-use axum::{Form, Json};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Form, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -134,7 +134,11 @@ pub(super) fn request(
         return Ok(Requested::Held(held));
     }
     // With approval, even an approver's own broadcast airs only what it was asked with.
-    let version = state.config.station.approval_required.then_some(list.version);
+    let version = state
+        .config
+        .station
+        .approval_required
+        .then_some(list.version);
     send(state, playlist, priority, at, who.actor(), version)?;
     audit(
         state,

@@ -170,7 +170,13 @@ mod tests {
         assert_eq!(store.campaigns().unwrap(), vec![e, c.clone()]);
         let mut changed = c.clone();
         changed.dates.end = day("2026-07-01");
-        assert_eq!(store.update_campaign(&changed, Approvals::Withdraw).map(|c| c.value).unwrap(), changed);
+        assert_eq!(
+            store
+                .update_campaign(&changed, Approvals::Withdraw)
+                .map(|c| c.value)
+                .unwrap(),
+            changed
+        );
         assert_eq!(store.campaign(c.id).unwrap(), changed);
     }
 
@@ -196,7 +202,9 @@ mod tests {
             dates: june().dates,
         };
         assert!(matches!(
-            store.update_campaign(&ghost, Approvals::Withdraw).map(|c| c.value),
+            store
+                .update_campaign(&ghost, Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::NotFound {
                 what: "campaign",
                 id: 9

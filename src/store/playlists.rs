@@ -361,15 +361,22 @@ mod tests {
     fn rename_bumps_version_and_checks_it() {
         let (store, c) = store_with_clips(1);
         let p = store.create_playlist("Sáng", &[c[0]]).unwrap();
-        let renamed = store.rename_playlist(p.id, 1, "Buổi sáng", Approvals::Withdraw).map(|c| c.value).unwrap();
+        let renamed = store
+            .rename_playlist(p.id, 1, "Buổi sáng", Approvals::Withdraw)
+            .map(|c| c.value)
+            .unwrap();
         assert_eq!((renamed.name.as_str(), renamed.version), ("Buổi sáng", 2));
         assert_eq!(renamed.items, p.items);
         assert!(matches!(
-            store.rename_playlist(p.id, 1, "X", Approvals::Withdraw).map(|c| c.value),
+            store
+                .rename_playlist(p.id, 1, "X", Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::VersionConflict { .. })
         ));
         assert!(matches!(
-            store.rename_playlist(p.id, 2, " ", Approvals::Withdraw).map(|c| c.value),
+            store
+                .rename_playlist(p.id, 2, " ", Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::Invalid(_))
         ));
     }
@@ -387,7 +394,9 @@ mod tests {
         assert!(store.playlists().unwrap().is_empty());
         let p = store.create_playlist("Sáng", &[c[0]]).unwrap();
         assert!(matches!(
-            store.replace_playlist_items(p.id, 1, &[ClipId(99)], Approvals::Withdraw).map(|c| c.value),
+            store
+                .replace_playlist_items(p.id, 1, &[ClipId(99)], Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::NotFound {
                 what: "clip",
                 id: 99

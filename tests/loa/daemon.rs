@@ -1,7 +1,8 @@
 //! The whole daemon in-process on a port-0 listener with a wav output: a broadcast's
 //! captured audio (chime, clips in order, gaps, loudness, ceiling), its log row, and the
 //! HTTP API's contract (health, OpenAPI, error bodies, auth), and an editor's broadcast
-//! held for approval airing only once an approver approves it.
+//! held for approval airing only once an approver approves it. Its station, start and
+//! HTTP helpers are shared with `approval_air`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,10 +20,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{read_wav, sound_runs, tone_frequency, write_config, write_tone};
 
-const TOKEN: &str = "test-token-0123456789";
+pub(crate) const TOKEN: &str = "test-token-0123456789";
 
 /// Sends one HTTP/1.1 request and returns (status, body).
-async fn http(
+pub(crate) async fn http(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
@@ -46,16 +47,16 @@ async fn http(
     (status, body)
 }
 
-struct Station {
-    _dir: tempfile::TempDir,
-    config: Config,
-    wav: std::path::PathBuf,
-    playlist: loa::model::PlaylistId,
+pub(crate) struct Station {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) config: Config,
+    pub(crate) wav: std::path::PathBuf,
+    pub(crate) playlist: loa::model::PlaylistId,
 }
 
 /// A station with three generated clips (a quiet 440 Hz, a loud 880 Hz, the quiet one
 /// again) and a short 1 kHz chime, playing to a wav file.
-fn station() -> Station {
+pub(crate) fn station() -> Station {
     let dir = tempfile::tempdir().unwrap();
     let chime = dir.path().join("chime.wav");
     write_tone(&chime, 1000.0, 0.8, -20.0);
@@ -101,7 +102,7 @@ fn station() -> Station {
 }
 
 /// Starts the daemon; returns its address, engine handle, and the shutdown trigger.
-async fn start(
+pub(crate) async fn start(
     config: Config,
 ) -> (
     std::net::SocketAddr,
@@ -391,7 +392,7 @@ async fn an_accepted_one_shot_survives_a_restart() {
 }
 
 /// A session for a new user of `role`, made straight in the store: `Cookie` and CSRF lines.
-fn session_headers(store: &Store, name: &str, role: loa::store::Role) -> String {
+pub(crate) fn session_headers(store: &Store, name: &str, role: loa::store::Role) -> String {
     let now = chrono::Utc::now();
     let user = store.upsert_user(name, role, "unused-hash", now).unwrap();
     let secret = loa::accounts::new_secret();

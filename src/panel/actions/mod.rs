@@ -216,7 +216,9 @@ impl From<ActionError> for ApiError {
             }
             ActionError::Invalid(p) => ApiError::unprocessable(p.to_string()),
             ActionError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            ActionError::Changed(_) => ApiError::new(StatusCode::CONFLICT, "changed", e.to_string()),
+            ActionError::Changed(_) => {
+                ApiError::new(StatusCode::CONFLICT, "changed", e.to_string())
+            }
             ActionError::Store(s) => s.into(),
         }
     }

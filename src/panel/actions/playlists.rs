@@ -140,7 +140,8 @@ pub(in crate::panel) fn edit_order(
             current: Box::new(current),
         }));
     }
-    let items = apply(&current.items, edit).map_err(|e| ActionError::Invalid(Problem::Position(e)))?;
+    let items =
+        apply(&current.items, edit).map_err(|e| ActionError::Invalid(Problem::Position(e)))?;
     replace_order(state, who, id, version, &items)
 }
 
@@ -187,7 +188,10 @@ fn withdrawn(state: &PanelState, who: &Principal, change: Change<Playlist>) -> P
         state,
         who,
         &change.withdrawn,
-        &format!("playlist {} \"{}\" changed (version {})", p.id, p.name, p.version),
+        &format!(
+            "playlist {} \"{}\" changed (version {})",
+            p.id, p.name, p.version
+        ),
     );
     p
 }

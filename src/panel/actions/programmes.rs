@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use super::{
-    ActionError, Problem, approvals, audit_withdrawn, reference, require,
-};
+use super::{ActionError, Problem, approvals, audit_withdrawn, reference, require};
 use crate::cron::CronExpr;
 use crate::model::{
     CampaignId, ClashRule, DateRange, PlaylistId, Priority, Programme, ProgrammeId,

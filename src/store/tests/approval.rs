@@ -112,7 +112,13 @@ fn every_change_to_what_airs_withdraws_the_approval() {
         let a = store.approval(id).unwrap();
         assert_ne!(a.approved_content.as_deref(), Some(a.content.as_str()));
         // Approving again covers the new content.
-        assert!(store.approve_programme(id, Some(&a.content)).unwrap().unwrap().approved);
+        assert!(
+            store
+                .approve_programme(id, Some(&a.content))
+                .unwrap()
+                .unwrap()
+                .approved
+        );
         assert_eq!(state(&store, id), ApprovalState::Approved, "{what}");
     }
 }
@@ -129,7 +135,9 @@ fn changes_to_anything_else_keep_the_approval() {
     assert!(c.withdrawn.is_empty() && c.value.approved, "{c:?}");
     let mut campaign = store.campaigns().unwrap().remove(0);
     campaign.name = "Tháng hành động".to_owned();
-    let c = store.update_campaign(&campaign, Approvals::Withdraw).unwrap();
+    let c = store
+        .update_campaign(&campaign, Approvals::Withdraw)
+        .unwrap();
     assert!(c.withdrawn.is_empty());
     // Another playlist's change is not this programme's business.
     let other = store.create_playlist("Khác", &[]).unwrap();
@@ -143,7 +151,9 @@ fn changes_to_anything_else_keep_the_approval() {
 #[test]
 fn keep_seals_the_new_content_but_never_approves_what_was_waiting() {
     let (store, id) = approved();
-    let p = store.playlist(store.programme(id).unwrap().playlist).unwrap();
+    let p = store
+        .playlist(store.programme(id).unwrap().playlist)
+        .unwrap();
     let clip = store.clips().unwrap()[1].id;
     let c = store
         .replace_playlist_items(p.id, p.version, &[clip], Approvals::Keep)

@@ -237,7 +237,12 @@ fn run_child(round: u64, path: &Path) -> ! {
         store.insert_clip(&new_clip(n)).unwrap();
         ack("clip", n);
         version = store
-            .replace_playlist_items(PLAYLIST, version, &items_for(version + 1), Approvals::Withdraw)
+            .replace_playlist_items(
+                PLAYLIST,
+                version,
+                &items_for(version + 1),
+                Approvals::Withdraw,
+            )
             .map(|c| c.value)
             .unwrap()
             .version;

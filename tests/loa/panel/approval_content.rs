@@ -18,10 +18,16 @@ fn editors_clip(p: &Panel) -> i64 {
     let wav = p.dir.path().join("quang-cao.wav");
     write_tone(&wav, 1760.0, 0.5, -20.0);
     let media = loa::library::media_dir(&p.dir.path().join("data"));
-    loa::library::add_file(&store, &media, &wav, "Quảng cáo của biên tập viên", chrono::Utc::now())
-        .unwrap()
-        .id
-        .0
+    loa::library::add_file(
+        &store,
+        &media,
+        &wav,
+        "Quảng cáo của biên tập viên",
+        chrono::Utc::now(),
+    )
+    .unwrap()
+    .id
+    .0
 }
 
 /// The approval view of programme `id`.
@@ -35,7 +41,10 @@ async fn approval(p: &Panel, who: &Session, id: i64) -> Value {
 
 /// The verdicts `/api/schedule` gives programme `id` over the next week.
 async fn verdicts(p: &Panel, who: &Session, id: i64) -> Vec<(String, String)> {
-    let name = approval(p, who, id).await["name"].as_str().unwrap().to_owned();
+    let name = approval(p, who, id).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = p.call("GET", "/api/schedule", &who.auth(), None).await;
     r.json()
         .as_array()
@@ -57,7 +66,9 @@ async fn assert_withdrawn(p: &Panel, who: &Session, id: i64, why: &str) {
     assert_eq!(a["approval"]["state"], "needs_reapproval", "{why}: {a}");
     let v = verdicts(p, who, id).await;
     assert!(
-        !v.is_empty() && v.iter().all(|(verdict, rule)| verdict == "skip" && rule == "awaiting approval"),
+        !v.is_empty()
+            && v.iter()
+                .all(|(verdict, rule)| verdict == "skip" && rule == "awaiting approval"),
         "{why}: the editor's change must not air: {v:?}"
     );
 }
@@ -111,28 +122,30 @@ async fn admins_programme(w: &Ward, extra: Value) -> i64 {
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let r = w
-        .p
-        .call("POST", "/api/programmes", &w.admin.auth(), Some(body))
-        .await;
+    let r =
+        w.p.call("POST", "/api/programmes", &w.admin.auth(), Some(body))
+            .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["approval"]["state"], "approved");
     r.json()["id"].as_i64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_editor_changing_the_playlist_of_an_admins_approved_programme_withdraws_its_approval()
-{
+async fn an_editor_changing_the_playlist_of_an_admins_approved_programme_withdraws_its_approval() {
     let w = ward().await;
     let id = admins_programme(&w, json!({})).await;
-    assert!(verdicts(&w.p, &w.editor, id).await.iter().all(|(v, _)| v == "air"));
+    assert!(
+        verdicts(&w.p, &w.editor, id)
+            .await
+            .iter()
+            .all(|(v, _)| v == "air")
+    );
     let approved_content = approval(&w.p, &w.editor, id).await["approval"]["content"].clone();
 
     // The editor swaps the clips of the approved programme's playlist for their own.
     let clip = editors_clip(&w.p);
-    let r = w
-        .p
-        .call(
+    let r =
+        w.p.call(
             "PUT",
             &format!("/api/playlists/{}/order", w.playlist),
             &w.editor.auth(),
@@ -141,7 +154,10 @@ async fn an_editor_changing_the_playlist_of_an_admins_approved_programme_withdra
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_withdrawn(&w.p, &w.editor, id, "playlist swapped").await;
-    let audit = w.p.call("GET", "/api/audit", &w.admin.auth(), None).await.json();
+    let audit =
+        w.p.call("GET", "/api/audit", &w.admin.auth(), None)
+            .await
+            .json();
     let withdrawn = audit
         .as_array()
         .unwrap()
@@ -152,19 +168,17 @@ async fn an_editor_changing_the_playlist_of_an_admins_approved_programme_withdra
     assert_eq!(withdrawn["actor"], "hoa");
 
     // The page says it needs approving again, and shows the approver what it would air.
-    let page = w
-        .p
-        .call("GET", "/programmes", &w.approver.cookie_only(), None)
-        .await
-        .text();
+    let page =
+        w.p.call("GET", "/programmes", &w.approver.cookie_only(), None)
+            .await
+            .text();
     assert!(page.contains("Cần duyệt lại"), "{page}");
     assert!(page.contains("Quảng cáo của biên tập viên") && page.contains("0:01"));
     assert!(page.contains(&format!("/programmes/{id}/approve")));
 
     // Approving what was approved before (stale content) is refused; nothing changes.
-    let r = w
-        .p
-        .call(
+    let r =
+        w.p.call(
             "POST",
             &format!("/api/programmes/{id}/approval"),
             &w.approver.auth(),
@@ -174,9 +188,8 @@ async fn an_editor_changing_the_playlist_of_an_admins_approved_programme_withdra
     assert_eq!((r.status, error_code(&r).as_str()), (409, "changed"));
     assert_withdrawn(&w.p, &w.editor, id, "a stale approval").await;
     // An editor cannot approve it back.
-    let r = w
-        .p
-        .call(
+    let r =
+        w.p.call(
             "POST",
             &format!("/api/programmes/{id}/approval"),
             &w.editor.auth(),
@@ -186,19 +199,21 @@ async fn an_editor_changing_the_playlist_of_an_admins_approved_programme_withdra
     assert_eq!(r.status, 403);
     // The approver, having seen the new clip, approves it: it airs again.
     approve(&w.p, &w.approver, id).await;
-    assert!(verdicts(&w.p, &w.editor, id).await.iter().all(|(v, _)| v == "air"));
+    assert!(
+        verdicts(&w.p, &w.editor, id)
+            .await
+            .iter()
+            .all(|(v, _)| v == "air")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_widening_an_approved_campaigns_dates_withdraws_its_programmes_approval() {
     let w = ward().await;
     let today = chrono::Utc::now().date_naive();
-    let dates = |days: i64| {
-        json!({"start": today.to_string(), "end": (today + chrono::Duration::days(days)).to_string()})
-    };
-    let r = w
-        .p
-        .call(
+    let dates = |days: i64| json!({"start": today.to_string(), "end": (today + chrono::Duration::days(days)).to_string()});
+    let r =
+        w.p.call(
             "POST",
             "/api/campaigns",
             &w.admin.auth(),
@@ -214,17 +229,26 @@ async fn an_editor_widening_an_approved_campaigns_dates_withdraws_its_programmes
     let r = put(&w.p, &path, &w.editor, named(30)).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_withdrawn(&w.p, &w.editor, id, "campaign widened").await;
-    let audit = w.p.call("GET", "/api/audit", &w.admin.auth(), None).await.json();
-    assert!(actions(&audit).iter().any(|a| a == "programme.approval_withdrawn"));
+    let audit =
+        w.p.call("GET", "/api/audit", &w.admin.auth(), None)
+            .await
+            .json();
+    assert!(
+        actions(&audit)
+            .iter()
+            .any(|a| a == "programme.approval_withdrawn")
+    );
 
     // Approved again; then the approver's own change of dates keeps the approval (they
     // are who would approve it), and an editor's renaming (not what airs) keeps it too.
     approve(&w.p, &w.approver, id).await;
     assert_eq!(put(&w.p, &path, &w.approver, named(10)).await.status, 200);
-    assert_eq!(approval(&w.p, &w.editor, id).await["approval"]["state"], "approved");
-    let r = w
-        .p
-        .call(
+    assert_eq!(
+        approval(&w.p, &w.editor, id).await["approval"]["state"],
+        "approved"
+    );
+    let r =
+        w.p.call(
             "PUT",
             &format!("/api/campaigns/{campaign}"),
             &w.editor.auth(),
@@ -232,12 +256,14 @@ async fn an_editor_widening_an_approved_campaigns_dates_withdraws_its_programmes
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(approval(&w.p, &w.editor, id).await["approval"]["state"], "approved");
+    assert_eq!(
+        approval(&w.p, &w.editor, id).await["approval"]["state"],
+        "approved"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_editor_changing_the_cron_or_priority_of_an_approved_programme_withdraws_its_approval()
-{
+async fn an_editor_changing_the_cron_or_priority_of_an_approved_programme_withdraws_its_approval() {
     let w = ward().await;
     let id = admins_programme(&w, json!({})).await;
     let path = format!("/api/programmes/{id}");
@@ -249,7 +275,13 @@ async fn an_editor_changing_the_cron_or_priority_of_an_approved_programme_withdr
     };
 
     // Renamed by the editor: what airs is the same, the approval stands.
-    let r = put(&w.p, &path, &w.editor, with("name", json!("Bản tin buổi sáng"))).await;
+    let r = put(
+        &w.p,
+        &path,
+        &w.editor,
+        with("name", json!("Bản tin buổi sáng")),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["approval"]["state"], "approved");
 
@@ -271,9 +303,8 @@ async fn an_editor_changing_the_cron_or_priority_of_an_approved_programme_withdr
     let r = put(&w.p, &path, &w.approver, with("cron", json!("0 9 * * *"))).await;
     assert_eq!(r.json()["approval"]["state"], "approved");
     // Taking the approval back on purpose: waiting.
-    let r = w
-        .p
-        .call(
+    let r =
+        w.p.call(
             "POST",
             &format!("/api/programmes/{id}/approval"),
             &w.approver.auth(),
@@ -281,10 +312,15 @@ async fn an_editor_changing_the_cron_or_priority_of_an_approved_programme_withdr
         )
         .await;
     assert_eq!(r.json()["approval"]["state"], "waiting");
-    let audit = w.p.call("GET", "/api/audit", &w.admin.auth(), None).await.json();
+    let audit =
+        w.p.call("GET", "/api/audit", &w.admin.auth(), None)
+            .await
+            .json();
     let a = actions(&audit);
     assert_eq!(
-        a.iter().filter(|x| *x == "programme.approval_withdrawn").count(),
+        a.iter()
+            .filter(|x| *x == "programme.approval_withdrawn")
+            .count(),
         2,
         "{a:?}"
     );

@@ -29,7 +29,10 @@ fn is_vietnamese_page(r: &super::Reply) -> String {
         "{}",
         text
     );
-    assert!(text.contains("lang=\"vi\"") && text.contains("Chưa lưu"), "{text}");
+    assert!(
+        text.contains("lang=\"vi\"") && text.contains("Chưa lưu"),
+        "{text}"
+    );
     text
 }
 
@@ -75,18 +78,36 @@ async fn the_forms_and_the_api_share_rules_defaults_and_codes() {
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.text());
-    let r = form(&p, &admin, "/programmes", "name=x&playlist=999&cron=0+6+*+*+*").await;
+    let r = form(
+        &p,
+        &admin,
+        "/programmes",
+        "name=x&playlist=999&cron=0+6+*+*+*",
+    )
+    .await;
     assert_eq!(r.status, 422);
     assert!(is_vietnamese_page(&r).contains("Không có danh sách phát số 999"));
 
     // A bad time: 422 from both; the page names no cron field.
-    let r = form(&p, &admin, "/programmes", &format!("name=x&playlist={list}&cron=0+25+*+*+*")).await;
+    let r = form(
+        &p,
+        &admin,
+        "/programmes",
+        &format!("name=x&playlist={list}&cron=0+25+*+*+*"),
+    )
+    .await;
     assert_eq!(r.status, 422);
     let page = is_vietnamese_page(&r);
     assert!(page.contains("Thời gian phát không hợp lệ") && !page.contains("hour field"));
 
     // Saved from the form and from the API: the same defaults (no forced 5 s pause).
-    let r = form(&p, &admin, "/programmes", &format!("name=Form&playlist={list}&cron=0+6+*+*+*&chime=on")).await;
+    let r = form(
+        &p,
+        &admin,
+        "/programmes",
+        &format!("name=Form&playlist={list}&cron=0+6+*+*+*&chime=on"),
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.text());
     let r = p
         .call(
@@ -97,7 +118,10 @@ async fn the_forms_and_the_api_share_rules_defaults_and_codes() {
         )
         .await;
     assert_eq!(r.status, 201);
-    let all = p.call("GET", "/api/programmes", &admin.auth(), None).await.json();
+    let all = p
+        .call("GET", "/api/programmes", &admin.auth(), None)
+        .await
+        .json();
     let pick = |name: &str| {
         all.as_array()
             .unwrap()
@@ -107,7 +131,15 @@ async fn the_forms_and_the_api_share_rules_defaults_and_codes() {
             .unwrap()
     };
     let (f, a) = (pick("Form"), pick("Api"));
-    for key in ["repeat", "repeat_pause", "clash", "priority", "chime", "enabled", "approved"] {
+    for key in [
+        "repeat",
+        "repeat_pause",
+        "clash",
+        "priority",
+        "chime",
+        "enabled",
+        "approved",
+    ] {
         assert_eq!(f[key], a[key], "{key}");
     }
 
@@ -121,7 +153,13 @@ async fn the_forms_and_the_api_share_rules_defaults_and_codes() {
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.text());
-    let r = form(&p, &admin, "/campaigns", "name=T%E1%BA%BFt&theme=&start=2026-02-10&end=2026-02-01").await;
+    let r = form(
+        &p,
+        &admin,
+        "/campaigns",
+        "name=T%E1%BA%BFt&theme=&start=2026-02-10&end=2026-02-01",
+    )
+    .await;
     assert_eq!(r.status, 422);
     let page = is_vietnamese_page(&r);
     assert!(page.contains("Ngày kết thúc phải sau ngày bắt đầu"));
@@ -129,7 +167,12 @@ async fn the_forms_and_the_api_share_rules_defaults_and_codes() {
 
     // Playlists: an empty name is 422 from both.
     let r = p
-        .call("POST", "/api/playlists", &admin.auth(), Some(json!({"name": " "})))
+        .call(
+            "POST",
+            "/api/playlists",
+            &admin.auth(),
+            Some(json!({"name": " "})),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.text());
     let r = form(&p, &admin, "/playlists", "name=+").await;
@@ -149,5 +192,9 @@ async fn the_forms_and_the_api_share_rules_defaults_and_codes() {
     )
     .await;
     assert_eq!(r.status, 422);
-    assert!(r.text().contains("end date must be YYYY-MM-DD"), "{}", r.text());
+    assert!(
+        r.text().contains("end date must be YYYY-MM-DD"),
+        "{}",
+        r.text()
+    );
 }
