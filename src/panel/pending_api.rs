@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{ApiUser, PageUser, Principal};
-use super::body::Path;
+use super::body::{OptionalJson, Path};
 use super::i18n::Lang;
 use super::pages::{clip_list, csrf_field, esc, local};
 use super::{ApiError, PanelState, audit};
@@ -314,9 +314,9 @@ async fn approve_api(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
-    body: Option<Json<ApproveBody>>,
+    OptionalJson(body): OptionalJson<ApproveBody>,
 ) -> Result<Response, ApiError> {
-    let seen = body.and_then(|Json(b)| b.playlist_version);
+    let seen = body.and_then(|b| b.playlist_version);
     let row = approve(&state, &who, id, seen)?;
     Ok((
         StatusCode::ACCEPTED,

@@ -40,7 +40,7 @@ pub(super) async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> 
         .await
 }
 
-fn requests(p: &mut Panel) -> Vec<loa::engine::core::ManualRequest> {
+pub(super) fn requests(p: &mut Panel) -> Vec<loa::engine::core::ManualRequest> {
     std::iter::from_fn(|| p.inbox.try_next())
         .filter_map(|c| match c {
             Command::Request(r) => Some(r),

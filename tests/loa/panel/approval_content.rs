@@ -4,11 +4,13 @@
 //! page "Cần duyệt lại") and the schedule skips it "awaiting approval" — the same store
 //! read the engine makes — until an approver, shown the clips, approves again. Approving
 //! content that changed since it was shown is 409 `changed`; an approver's own change keeps
-//! the approval; a change to anything else (the name) keeps it too.
+//! the approval; a change to anything else (the name) keeps it too. A held broadcast is
+//! sent to the engine bound to the playlist version approved, and approving a version
+//! other than the playlist's own is 409 `changed`.
 
 use serde_json::{Value, json};
 
-use super::approval::{actions, playlist, user};
+use super::approval::{actions, playlist, requests, user};
 use super::{Panel, Session, error_code};
 use crate::support::write_tone;
 
@@ -325,4 +327,59 @@ async fn an_editor_changing_the_cron_or_priority_of_an_approved_programme_withdr
         "{a:?}"
     );
     assert!(a.iter().any(|x| x == "programme.unapprove"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_is_approved_for_the_playlist_version_shown_and_sent_bound_to_it() {
+    let mut w = ward().await;
+    let r =
+        w.p.call(
+            "POST",
+            "/api/broadcasts",
+            &w.editor.auth(),
+            Some(json!({"playlist": w.playlist})),
+        )
+        .await;
+    let id = r.json()["pending"]["id"].as_i64().unwrap();
+    // The approver's page shows version 1; meanwhile the editor changes the playlist.
+    let page =
+        w.p.call("GET", "/broadcast", &w.approver.cookie_only(), None)
+            .await
+            .text();
+    assert!(page.contains("name=\"version\" value=\"1\""), "{page}");
+    let clip = editors_clip(&w.p);
+    let r = put(
+        &w.p,
+        &format!("/api/playlists/{}/order", w.playlist),
+        &w.editor,
+        json!({"version": 1, "items": [clip]}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let path = format!("/api/broadcasts/pending/{id}/approve");
+    let r =
+        w.p.call(
+            "POST",
+            &path,
+            &w.approver.auth(),
+            Some(json!({"playlist_version": 1})),
+        )
+        .await;
+    assert_eq!((r.status, error_code(&r).as_str()), (409, "changed"));
+    assert!(
+        requests(&mut w.p).is_empty(),
+        "nothing sent for unseen content"
+    );
+    let r =
+        w.p.call(
+            "POST",
+            &path,
+            &w.approver.auth(),
+            Some(json!({"playlist_version": 2})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let sent = requests(&mut w.p);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].approved_playlist_version, Some(2));
 }
