@@ -13,7 +13,7 @@ use crate::cli::{CliError, load_config};
 use crate::config::Config;
 use crate::library::{self, IngestLimits, transfer};
 use crate::model::ClipId;
-use crate::store::Store;
+use crate::store::{Approvals, Store};
 
 /// The ingest limits the config asks for, checked in a child process of this binary.
 pub fn limits(config: &Config) -> IngestLimits {
@@ -86,7 +86,16 @@ pub fn add(
             Some(p) => {
                 let mut items = p.items.clone();
                 items.extend(&added);
-                store.replace_playlist_items(p.id, p.version, &items)
+                // Like any editor's change, new clips withdraw the approval of the
+                // programmes playing this playlist (said below).
+                store
+                    .replace_playlist_items(p.id, p.version, &items, Approvals::Withdraw)
+                    .map(|c| {
+                        for (id, name) in &c.withdrawn {
+                            println!("programme {id} {name:?} needs approving again");
+                        }
+                        c.value
+                    })
             }
             None => store.create_playlist(name, &added),
         }

@@ -1,6 +1,7 @@
 //! The engine core's effects on the real world: the store (log), the player (audio) and the
 //! amplifier (relay). The core decides; this carries out, and remembers what is on air so
-//! the log row can be finished with what really happened.
+//! the log row can be finished with what really happened. A manual broadcast bound to an
+//! approved playlist version is refused (logged skipped) when the playlist changed since.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{IngestError, IngestLimits, clip_path, ingest_stream, sha256_file, stored_name};
 use crate::cron::CronExpr;
 use crate::model::{Campaign, ClashRule, ClipId, DateRange, Priority, Programme, ProgrammeId};
-use crate::store::{NewCampaign, NewProgramme, Store, StoreError};
+use crate::store::{Approvals, NewCampaign, NewProgramme, Store, StoreError};
 
 /// The manifest's file name inside an export directory.
 pub const MANIFEST: &str = "station.toml";
@@ -382,11 +382,14 @@ pub fn import(
         {
             Some(c) if c.theme == entry.theme && c.dates == dates => summary.unchanged += 1,
             Some(c) => {
-                store.update_campaign(&Campaign {
-                    theme: entry.theme.clone(),
-                    dates,
-                    ..c
-                })?;
+                store.update_campaign(
+                    &Campaign {
+                        theme: entry.theme.clone(),
+                        dates,
+                        ..c
+                    },
+                    Approvals::Withdraw,
+                )?;
                 summary.updated += 1;
             }
             None => {
@@ -412,7 +415,7 @@ pub fn import(
         {
             Some(p) if p.items == items => summary.unchanged += 1,
             Some(p) => {
-                store.replace_playlist_items(p.id, p.version, &items)?;
+                store.replace_playlist_items(p.id, p.version, &items, Approvals::Withdraw)?;
                 summary.updated += 1;
             }
             None => {
@@ -432,7 +435,11 @@ pub fn import(
         {
             Some(p) if same_programme(&p, &wanted) => summary.unchanged += 1,
             Some(p) => {
-                store.update_programme(&Programme { id: p.id, ..wanted })?;
+                // The manifest's approval stands for the content it carries: the
+                // programme is approved again if it says so, after every change above.
+                let approved = wanted.approved;
+                store.update_programme(&Programme { id: p.id, ..wanted }, Approvals::Withdraw)?;
+                store.set_programme_approved(p.id, approved)?;
                 summary.updated += 1;
             }
             None => {

@@ -222,6 +222,20 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("approved", "Đã duyệt", "Approved"),
     ("not approved", "Chờ duyệt", "Awaiting approval"),
     ("approve", "Duyệt", "Approve"),
+    ("needs reapproval", "Cần duyệt lại", "Needs re-approval"),
+    (
+        "reapproval why",
+        "Nội dung đã thay đổi sau khi được duyệt; chương trình không phát cho đến khi được duyệt lại",
+        "What it airs changed after approval; it does not air until approved again",
+    ),
+    ("what airs", "Nội dung sẽ phát", "What airs"),
+    ("total", "Tổng thời lượng", "Total"),
+    (
+        "content changed",
+        "Danh sách phát vừa thay đổi trong lúc bạn xem; hãy xem lại nội dung rồi duyệt",
+        "The playlist changed while you looked; look at its clips again, then approve",
+    ),
+    ("not saved", "Chưa lưu", "Not saved"),
     ("theme", "Chủ đề", "Theme"),
     ("start", "Từ ngày", "From"),
     ("end", "Đến ngày", "To"),
@@ -336,11 +350,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("outcome skipped", "bỏ qua", "skipped"),
     ("outcome missed", "bị lỡ", "missed"),
     ("outcome failed", "lỗi", "failed"),
-    (
-        "broke rule",
-        "khẩn cấp, vượt quy định",
-        "emergency, broke the rule",
-    ),
     // Broadcasts held for approval (pending_api).
     (
         "pending broadcasts",

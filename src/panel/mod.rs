@@ -9,6 +9,7 @@
 //! and are written to the audit trail.
 
 mod account_api;
+mod actions;
 mod airable;
 mod api;
 pub mod auth;
@@ -22,6 +23,7 @@ mod pages;
 mod pages_dashboard;
 mod pages_library;
 mod pages_ops;
+mod pages_programmes;
 mod pages_schedule;
 mod pages_users;
 mod pages_week;

@@ -82,9 +82,9 @@ const OPS: &[Op] = &[
     op(
         "post",
         "/api/broadcasts/pending/{id}/approve",
-        "Approve a waiting broadcast: it airs now (play now) or at its instant; one whose instant has passed is 409 expired",
+        "Approve a waiting broadcast: it airs now (play now) or at its instant, only if its playlist is still the version approved; one whose instant has passed is 409 expired, a playlist changed since the version shown is 409 changed",
         "approver",
-        N,
+        J("{playlist_version?} (optional body)"),
         &[404, 409, 422],
     ),
     op(
@@ -247,7 +247,7 @@ const OPS: &[Op] = &[
     op(
         "put",
         "/api/campaigns/{id}",
-        "Replace a campaign",
+        "Replace a campaign (an editor's new dates withdraw its programmes' approval)",
         "editor",
         J("{name, theme?, dates: {start, end}}"),
         &[404, 422],
@@ -280,7 +280,7 @@ const OPS: &[Op] = &[
     op(
         "get",
         "/api/programmes/{id}",
-        "One programme",
+        "One programme, with approval {state: approved|waiting|needs_reapproval, content}",
         "viewer",
         N,
         &[404],
@@ -288,7 +288,7 @@ const OPS: &[Op] = &[
     op(
         "put",
         "/api/programmes/{id}",
-        "Replace a programme",
+        "Replace a programme (an editor's change to what it airs withdraws its approval)",
         "editor",
         J("Programme"),
         &[404, 422],
@@ -304,10 +304,10 @@ const OPS: &[Op] = &[
     op(
         "post",
         "/api/programmes/{id}/approval",
-        "Approve a programme or withdraw the approval",
+        "Approve a programme (its content as shown: 409 changed if it differs) or withdraw the approval",
         "approver",
-        J("{approved: bool}"),
-        &[404],
+        J("{approved: bool, content?}"),
+        &[404, 409],
     ),
     op(
         "get",

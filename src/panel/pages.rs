@@ -1,6 +1,6 @@
 //! Server-rendered HTML: the page frame (navigation, language switch, CSRF meta tag, the
 //! embedded CSS and JS files) and the page routes of the areas (`pages_dashboard`,
-//! `pages_library`, `pages_schedule`, `pages_week`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
+//! `pages_library`, `pages_programmes`, `pages_schedule`, `pages_week`, `pages_ops`, `pages_users`). Vietnamese by default, `?lang=en`
 //! switches. No inline script or style: the CSP forbids both.
 
 use std::fmt::Write;
@@ -12,12 +12,16 @@ use chrono::{DateTime, Utc};
 use super::PanelState;
 use super::auth::Principal;
 use super::i18n::Lang;
-use super::{pages_library, pages_ops, pages_schedule, pages_users, pages_week, words};
+use super::{
+    pages_library, pages_ops, pages_programmes, pages_schedule, pages_users, pages_week, words,
+};
+use crate::model::Playlist;
 
 /// The page routes other than the dashboard and login.
 pub(super) fn routes() -> Router<PanelState> {
     Router::new()
         .merge(pages_library::routes())
+        .merge(pages_programmes::routes())
         .merge(pages_schedule::routes())
         .merge(pages_week::routes())
         .merge(pages_ops::routes())
@@ -163,6 +167,38 @@ pub(super) fn outcome_html(lang: Lang, row: &crate::model::LogEntry) -> String {
 pub(super) fn mmss(ms: i64) -> String {
     let s = (ms + 500) / 1000;
     format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// What a playlist plays, for an approver to see before approving: each clip's title and
+/// length, and the total (a clip that cannot be read shows "?").
+pub(super) fn clip_list(state: &PanelState, lang: Lang, playlist: &Playlist) -> String {
+    let mut out = format!(
+        "<details class=\"clips\" open><summary>{} ({})</summary><ol>",
+        lang.t("what airs"),
+        playlist.items.len()
+    );
+    let mut total = 0;
+    for id in &playlist.items {
+        match state.store.clip(*id) {
+            Ok(c) => {
+                total += c.duration_ms;
+                let _ = write!(
+                    out,
+                    "<li>{} <span class=\"muted\">{}</span></li>",
+                    esc(&c.title),
+                    mmss(c.duration_ms)
+                );
+            }
+            Err(_) => out.push_str("<li>?</li>"),
+        }
+    }
+    let _ = write!(
+        out,
+        "</ol><p class=\"muted\">{} {}</p></details>",
+        lang.t("total"),
+        mmss(total)
+    );
+    out
 }
 
 /// An instant in the station's zone, `dd/mm HH:MM`.

@@ -2,7 +2,8 @@
 //! refusal reason per file, done by `static/app.js` through `POST /api/clips`), a preview
 //! player, and rename / delete per clip (through `PATCH` / `DELETE /api/clips/{id}`); the
 //! playlist list, and one playlist's editor (drag by the grip with mouse or touch, plus
-//! accessible up/down buttons, saved through the versioned order API).
+//! accessible up/down buttons, saved through the versioned order API). The new-playlist
+//! form goes through `actions`, like the API.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -12,11 +13,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 
-use super::auth::PageUser;
+use super::actions::{self, ActionError};
+use super::auth::{PageUser, Principal};
 use super::body::Path;
 use super::i18n::Lang;
 use super::pages::{csrf_field, esc, mmss, page};
-use super::{ApiError, PanelState, audit};
+use super::{ApiError, PanelState};
 use crate::model::{Clip, ClipId, PlaylistId};
 use crate::store::Role;
 
@@ -99,6 +101,17 @@ async fn playlists(
     PageUser(user): PageUser,
     lang: Lang,
 ) -> Result<Html<String>, ApiError> {
+    render_playlists(&state, &user, lang, "", None)
+}
+
+/// The playlists page, with `name` typed in the new-playlist form and `error` above it.
+fn render_playlists(
+    state: &PanelState,
+    user: &Principal,
+    lang: Lang,
+    name: &str,
+    error: Option<&ActionError>,
+) -> Result<Html<String>, ApiError> {
     let lists = state.store.playlists()?;
     let durations = clip_durations(&state.store.clips()?);
     let mut body = format!(
@@ -123,20 +136,29 @@ async fn playlists(
     }
     body.push_str("</table></div>");
     if user.role >= Role::Editor {
+        let _ = write!(body, "<h2>{}</h2>", lang.t("new playlist"));
+        if let Some(e) = error {
+            let _ = write!(
+                body,
+                "<p class=\"alert\" role=\"alert\">{}: {}</p>",
+                lang.t("not saved"),
+                esc(&e.words(lang))
+            );
+        }
         let _ = write!(
             body,
-            "<h2>{new}</h2><form method=\"post\" action=\"/playlists\">{csrf}\
-             <label for=\"pname\">{name}</label><input id=\"pname\" name=\"name\" required>\
+            "<form method=\"post\" action=\"/playlists\">{csrf}\
+             <label for=\"pname\">{label}</label><input id=\"pname\" name=\"name\" value=\"{value}\" required>\
              <p><button type=\"submit\">{create}</button></p></form>",
-            new = lang.t("new playlist"),
-            csrf = csrf_field(&user),
-            name = lang.t("name"),
+            csrf = csrf_field(user),
+            label = lang.t("name"),
+            value = esc(name),
             create = lang.t("create"),
         );
     }
     Ok(page(
         lang,
-        Some(&user),
+        Some(user),
         lang.t("playlists"),
         "/playlists",
         &body,
@@ -147,24 +169,22 @@ fn clip_durations(clips: &[Clip]) -> HashMap<ClipId, i64> {
     clips.iter().map(|c| (c.id, c.duration_ms)).collect()
 }
 
-/// `POST /playlists` (form, editor): creates an empty playlist and opens it.
+/// `POST /playlists` (form, editor): creates an empty playlist and opens it; a refused
+/// name comes back in the page with the reason.
 async fn create_playlist(
     State(state): State<PanelState>,
     PageUser(user): PageUser,
+    lang: Lang,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    user.require(Role::Editor)?;
-    let p = state
-        .store
-        .create_playlist(f.get("name").map_or("", String::as_str), &[])?;
-    audit(
-        &state,
-        &user,
-        "playlist.create",
-        format!("playlist {}", p.id),
-        p.name.clone(),
-    );
-    Ok(Redirect::to(&format!("/playlists/{}", p.id)).into_response())
+    let name = f.get("name").map_or("", String::as_str);
+    match actions::create_playlist(&state, &user, name, &[]) {
+        Ok(p) => Ok(Redirect::to(&format!("/playlists/{}", p.id)).into_response()),
+        Err(e) => {
+            let html = render_playlists(&state, &user, lang, name, Some(&e))?;
+            Ok((e.status(), html).into_response())
+        }
+    }
 }
 
 /// `GET /playlists/{id}`: the order editor.

@@ -51,6 +51,7 @@ async fn broadcast(
         ("held", "held for approval"),
         ("rejected", "request rejected"),
         ("expired", "request expired"),
+        ("changed", "content changed"),
     ] {
         if q.contains_key(key) {
             let _ = write!(

@@ -10,24 +10,27 @@
 //! airs at approval time; an approved one-shot airs at its instant, and one whose instant
 //! has passed by then is refused (409 `expired`) and marked expired rather than aired late; an editor's emergency is held too (the station chose
 //! approval) but listed first and marked urgent. Approvers, admins and bearer tokens air at
-//! once.
+//! once. Approval binds content: the engine is given the playlist version that was
+//! approved (the one the approver was shown, when the form or the call names it) and does
+//! not play the broadcast if the playlist changed since.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Form, Json};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::airable::{self, Refused};
 use super::auth::{ApiUser, PageUser, Principal};
-use super::body::Path;
+use super::body::{OptionalJson, Path};
 use super::i18n::Lang;
-use super::pages::{csrf_field, esc, local};
+use super::pages::{clip_list, csrf_field, esc, local};
 use super::{ApiError, PanelState, audit};
 use crate::model::{PlaylistId, Priority};
 use crate::store::{Decision, NewManualBroadcast, NewPendingBroadcast, PendingBroadcast, Role};
@@ -134,7 +137,13 @@ pub(super) fn request(
         );
         return Ok(Requested::Held(held));
     }
-    send(state, playlist, None, priority, at, who.actor())?;
+    // With approval, even an approver's own broadcast airs only what it was asked with.
+    let version = if state.config.station.approval_required {
+        Some(state.store.playlist(playlist).map_err(ApiError::from)?.version)
+    } else {
+        None
+    };
+    send(state, playlist, version, priority, at, who.actor())?;
     audit(
         state,
         who,
@@ -191,10 +200,18 @@ async fn list(
     Ok(Json(rows.into_iter().map(|r| view(&state, r)).collect()))
 }
 
-/// Approves request `id`: it airs as if the approver had asked for it now. One that cannot
-/// air now (`airable::check` at its instant, or now for a play-now) is refused and keeps
-/// waiting, to be approved later or rejected.
-fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadcast, Refused> {
+/// Approves request `id`: it airs as if the approver had asked for it now, with the
+/// playlist as it is now — or, with `seen`, only if the playlist is still at the version the
+/// approver was shown (409 `changed` otherwise); it is bound to that version, so a later
+/// change to the playlist withdraws it. One that cannot air now (`airable::check` at its
+/// instant, or now for a play-now) is refused and keeps waiting, to be approved later or
+/// rejected.
+fn approve(
+    state: &PanelState,
+    who: &Principal,
+    id: i64,
+    seen: Option<i64>,
+) -> Result<PendingBroadcast, Refused> {
     who.require(Role::Approver)?;
     let now = state.clock.now();
     let row = state
@@ -230,11 +247,18 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
         row.priority,
         Some(row.at.unwrap_or(now)),
     )?;
-    let approved_version = state
-        .store
-        .playlist(row.playlist)
-        .map_err(ApiError::from)?
-        .version;
+    let list = state.store.playlist(row.playlist).map_err(ApiError::from)?;
+    if seen.is_some_and(|v| v != list.version) {
+        return Err(Refused::Other(ApiError::new(
+            StatusCode::CONFLICT,
+            "changed",
+            format!(
+                "playlist \"{}\" changed while you looked at it; look at its clips again \
+                 before approving",
+                list.name
+            ),
+        )));
+    }
     let row = state
         .store
         .decide_pending_broadcast(id, Decision::Approved, &who.actor(), now)
@@ -242,7 +266,7 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
     send(
         state,
         row.playlist,
-        Some(approved_version),
+        Some(list.version),
         row.priority,
         row.at,
         format!("{}, approved by {}", row.requested_by, who.actor()),
@@ -253,8 +277,8 @@ fn approve(state: &PanelState, who: &Principal, id: i64) -> Result<PendingBroadc
         "broadcast.approve",
         format!("pending broadcast {id}"),
         format!(
-            "playlist {} {:?} asked for by {}",
-            row.playlist, row.priority, row.requested_by
+            "playlist {} version {} {:?} asked for by {}",
+            row.playlist, list.version, row.priority, row.requested_by
         ),
     );
     Ok(row)
@@ -286,13 +310,23 @@ fn not_waiting(id: i64) -> ApiError {
     ))
 }
 
-/// `POST /api/broadcasts/pending/{id}/approve` (approver): 202, it is sent to the engine.
+/// The optional body of an approval: the playlist version the approver was shown.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ApproveBody {
+    #[serde(default)]
+    playlist_version: Option<i64>,
+}
+
+/// `POST /api/broadcasts/pending/{id}/approve` `{"playlist_version"?}` (approver): 202, it is
+/// sent to the engine bound to that version of the playlist.
 async fn approve_api(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<ApproveBody>,
 ) -> Result<Response, ApiError> {
-    let row = approve(&state, &who, id)?;
+    let seen = body.and_then(|b| b.playlist_version);
+    let row = approve(&state, &who, id, seen)?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"accepted": true, "status": "sent", "approved": row})),
@@ -310,18 +344,24 @@ async fn reject_api(
     Ok(Json(serde_json::json!({"status": "rejected", "rejected": row})).into_response())
 }
 
-/// `POST /broadcast/pending/{id}/approve` (form, approver).
+/// `POST /broadcast/pending/{id}/approve` (form, approver; `version` is the playlist
+/// version the page showed).
 async fn approve_page(
     State(state): State<PanelState>,
     PageUser(who): PageUser,
     lang: Lang,
     Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    match approve(&state, &who, id) {
+    let seen = f.get("version").and_then(|v| v.parse().ok());
+    match approve(&state, &who, id, seen) {
         Ok(_) => Ok(Redirect::to("/broadcast?sent=1").into_response()),
         Err(Refused::Cannot(why)) => super::pages_ops::cannot_air(&state, &who, lang, &why),
         Err(Refused::Other(e)) if e.code() == "expired" => {
             Ok(Redirect::to("/broadcast?expired=1").into_response())
+        }
+        Err(Refused::Other(e)) if e.code() == "changed" => {
+            Ok(Redirect::to("/broadcast?changed=1").into_response())
         }
         Err(Refused::Other(e)) => Err(e),
     }
@@ -359,11 +399,10 @@ pub(super) fn section(
         lang.t("pending broadcasts")
     );
     for r in rows {
-        let name = state
-            .store
-            .playlist(r.playlist)
-            .map(|p| p.name)
-            .unwrap_or_else(|_| format!("#{}", r.playlist));
+        let list = state.store.playlist(r.playlist).ok();
+        let name = list
+            .as_ref()
+            .map_or_else(|| format!("#{}", r.playlist), |p| p.name.clone());
         let urgent = if r.priority == Priority::Emergency {
             format!("<strong class=\"alert\">{}</strong> ", lang.t("urgent"))
         } else {
@@ -382,11 +421,16 @@ pub(super) fn section(
             esc(&r.requested_by),
             local(state, r.requested_at),
         );
+        if let Some(list) = &list {
+            out.push_str(&clip_list(state, lang, list));
+        }
         if user.role >= Role::Approver {
             let csrf = csrf_field(user);
+            let version = list.as_ref().map_or(0, |p| p.version);
             let _ = write!(
                 out,
                 "<div><form method=\"post\" action=\"/broadcast/pending/{id}/approve\" class=\"inline\">{csrf}\
+                 <input type=\"hidden\" name=\"version\" value=\"{version}\">\
                  <button type=\"submit\">{approve}</button></form> \
                  <form method=\"post\" action=\"/broadcast/pending/{id}/reject\" class=\"inline\">{csrf}\
                  <button type=\"submit\" class=\"secondary\">{reject}</button></form></div>",

@@ -1,9 +1,9 @@
 //! Campaign and programme routes of the JSON API (create, read, update, delete) and the
-//! approval step. A cron expression is checked here, and a bad one is 422 with the message
-//! naming the field (`hour field "25": …`). When the station requires approval, a
-//! programme saved by an editor waits for an approver.
-
-use std::time::Duration;
+//! approval step. The changes are `actions`' (shared with the pages): a bad cron
+//! expression is 422 with the message naming the field (`hour field "25": …`), and when the
+//! station requires approval an editor's programme waits for an approver, and an editor's
+//! change to what a programme airs withdraws its approval. A programme is shown with its
+//! approval state and the content an approver would approve (`approval`).
 
 use axum::Router;
 use axum::extract::State;
@@ -12,14 +12,14 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{ApiUser, Principal};
+use super::actions::{self, CampaignInput, ProgrammeInput, default_clash};
+use super::auth::ApiUser;
 use super::body::{Json, Path};
-use super::{ApiError, PanelState, audit};
-use crate::cron::CronExpr;
+use super::{ApiError, PanelState};
 use crate::model::{
     CampaignId, ClashRule, DateRange, PlaylistId, Priority, Programme, ProgrammeId,
 };
-use crate::store::{NewCampaign, NewProgramme, Role, StoreError};
+use crate::store::Approval;
 
 /// The campaign and programme routes.
 pub(super) fn routes() -> Router<PanelState> {
@@ -47,6 +47,16 @@ pub(super) struct CampaignBody {
     dates: DateRange,
 }
 
+impl CampaignBody {
+    fn input(self) -> CampaignInput {
+        CampaignInput {
+            name: self.name,
+            theme: self.theme,
+            dates: self.dates,
+        }
+    }
+}
+
 /// A programme as the API shows and takes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProgrammeJson {
@@ -69,7 +79,7 @@ pub struct ProgrammeJson {
     #[serde(default = "normal")]
     pub priority: Priority,
     /// `{"rule": "queue", "max_wait": SECONDS}` or `{"rule": "cut_in"}`.
-    #[serde(default = "queue")]
+    #[serde(default = "default_clash")]
     pub clash: ClashRule,
     /// Plays per occurrence.
     #[serde(default = "one")]
@@ -83,18 +93,17 @@ pub struct ProgrammeJson {
     /// Whether it fires at all.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Whether it is approved (set by the server from the caller's role).
+    /// Whether it is approved for what it airs now (ignored on input).
     #[serde(default)]
     pub approved: bool,
+    /// `approved`, `waiting` or `needs_reapproval`, and the content an approval covers
+    /// (ignored on input).
+    #[serde(default, skip_deserializing)]
+    pub approval: Option<Approval>,
 }
 
 fn normal() -> Priority {
     Priority::Normal
-}
-fn queue() -> ClashRule {
-    ClashRule::Queue {
-        max_wait: Duration::from_secs(600),
-    }
 }
 fn one() -> u32 {
     1
@@ -103,8 +112,8 @@ fn yes() -> bool {
     true
 }
 
-impl From<&Programme> for ProgrammeJson {
-    fn from(p: &Programme) -> ProgrammeJson {
+impl ProgrammeJson {
+    fn of(p: &Programme, approval: Option<Approval>) -> ProgrammeJson {
         ProgrammeJson {
             id: p.id.0,
             name: p.name.clone(),
@@ -119,48 +128,28 @@ impl From<&Programme> for ProgrammeJson {
             chime: p.chime,
             enabled: p.enabled,
             approved: p.approved,
+            approval,
         }
     }
-}
 
-impl ProgrammeJson {
-    /// Checks the expression and the numbers; `approved` comes from the caller's role.
-    fn to_new(&self, approved: bool) -> Result<NewProgramme, ApiError> {
-        let cron = CronExpr::parse(&self.cron)
-            .map_err(|e| ApiError::unprocessable(format!("cron expression: {e}")))?;
-        if self.repeat == 0 || self.repeat > 20 {
-            return Err(ApiError::unprocessable("repeat must be between 1 and 20"));
-        }
-        Ok(NewProgramme {
+    fn with_approval(state: &PanelState, p: &Programme) -> Result<ProgrammeJson, ApiError> {
+        Ok(ProgrammeJson::of(p, Some(state.store.approval(p.id)?)))
+    }
+
+    fn input(&self) -> ProgrammeInput {
+        ProgrammeInput {
             name: self.name.clone(),
-            cron,
+            cron: self.cron.clone(),
             playlist: self.playlist,
             campaign: self.campaign,
             dates: self.dates,
             priority: self.priority,
             clash: self.clash,
             repeat: self.repeat,
-            repeat_pause: Duration::from_secs(self.repeat_pause),
+            repeat_pause: self.repeat_pause,
             chime: self.chime,
             enabled: self.enabled,
-            approved,
-        })
-    }
-}
-
-/// Whether what `who` saves is approved: always when the station does not require
-/// approval; otherwise only an approver's (or admin's) own request to approve.
-fn approval(state: &PanelState, who: &Principal, requested: bool) -> bool {
-    !state.config.station.approval_required || (who.role >= Role::Approver && requested)
-}
-
-/// A reference to a missing playlist or campaign is bad input (422), not a missing route.
-fn reference(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound { what, id } if what != "programme" => {
-            ApiError::unprocessable(format!("{what} {id} does not exist"))
         }
-        other => other.into(),
     }
 }
 
@@ -185,43 +174,19 @@ async fn create_campaign(
     ApiUser(who): ApiUser,
     Json(body): Json<CampaignBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    let c = state.store.create_campaign(&NewCampaign {
-        name: body.name,
-        theme: body.theme,
-        dates: body.dates,
-    })?;
-    audit(
-        &state,
-        &who,
-        "campaign.create",
-        format!("campaign {}", c.id),
-        c.name.clone(),
-    );
+    let c = actions::create_campaign(&state, &who, &body.input())?;
     Ok((StatusCode::CREATED, axum::Json(c)))
 }
 
-/// `PUT /api/campaigns/{id}` (editor).
+/// `PUT /api/campaigns/{id}` (editor): new dates withdraw its programmes' approval when an
+/// editor gives them.
 async fn update_campaign(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
     Json(body): Json<CampaignBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    let c = state.store.update_campaign(&crate::model::Campaign {
-        id: CampaignId(id),
-        name: body.name,
-        theme: body.theme,
-        dates: body.dates,
-    })?;
-    audit(
-        &state,
-        &who,
-        "campaign.update",
-        format!("campaign {id}"),
-        c.name.clone(),
-    );
+    let c = actions::update_campaign(&state, &who, CampaignId(id), &body.input())?;
     Ok(axum::Json(c))
 }
 
@@ -231,15 +196,7 @@ async fn delete_campaign(
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    state.store.delete_campaign(CampaignId(id))?;
-    audit(
-        &state,
-        &who,
-        "campaign.delete",
-        format!("campaign {id}"),
-        String::new(),
-    );
+    actions::delete_campaign(&state, &who, CampaignId(id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -247,7 +204,13 @@ async fn programmes(
     State(state): State<PanelState>,
     _: ApiUser,
 ) -> Result<impl IntoResponse, ApiError> {
-    let list: Vec<ProgrammeJson> = state.store.programmes()?.iter().map(Into::into).collect();
+    let mut approvals = state.store.approvals()?;
+    let list: Vec<ProgrammeJson> = state
+        .store
+        .programmes()?
+        .iter()
+        .map(|p| ProgrammeJson::of(p, approvals.remove(&p.id)))
+        .collect();
     Ok(axum::Json(list))
 }
 
@@ -256,9 +219,8 @@ async fn programme(
     _: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(axum::Json(ProgrammeJson::from(
-        &state.store.programme(ProgrammeId(id))?,
-    )))
+    let p = state.store.programme(ProgrammeId(id))?;
+    Ok(axum::Json(ProgrammeJson::with_approval(&state, &p)?))
 }
 
 /// `POST /api/programmes` (editor).
@@ -267,54 +229,23 @@ async fn create_programme(
     ApiUser(who): ApiUser,
     Json(body): Json<ProgrammeJson>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    let new = body.to_new(approval(&state, &who, true))?;
-    let p = state.store.create_programme(&new).map_err(reference)?;
-    audit(
-        &state,
-        &who,
-        "programme.create",
-        format!("programme {}", p.id),
-        format!("{} [{}]", p.name, p.cron),
-    );
-    Ok((StatusCode::CREATED, axum::Json(ProgrammeJson::from(&p))))
+    let p = actions::create_programme(&state, &who, &body.input())?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ProgrammeJson::with_approval(&state, &p)?),
+    ))
 }
 
-/// `PUT /api/programmes/{id}` (editor); an editor's change needs approval again.
+/// `PUT /api/programmes/{id}` (editor); an editor's change to what it airs needs approval
+/// again.
 async fn update_programme(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
     Json(body): Json<ProgrammeJson>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    let new = body.to_new(approval(&state, &who, true))?;
-    let p = state
-        .store
-        .update_programme(&Programme {
-            id: ProgrammeId(id),
-            name: new.name,
-            cron: new.cron,
-            playlist: new.playlist,
-            campaign: new.campaign,
-            dates: new.dates,
-            priority: new.priority,
-            clash: new.clash,
-            repeat: new.repeat,
-            repeat_pause: new.repeat_pause,
-            chime: new.chime,
-            enabled: new.enabled,
-            approved: new.approved,
-        })
-        .map_err(reference)?;
-    audit(
-        &state,
-        &who,
-        "programme.update",
-        format!("programme {id}"),
-        format!("{} [{}]", p.name, p.cron),
-    );
-    Ok(axum::Json(ProgrammeJson::from(&p)))
+    let p = actions::update_programme(&state, &who, ProgrammeId(id), &body.input())?;
+    Ok(axum::Json(ProgrammeJson::with_approval(&state, &p)?))
 }
 
 /// `DELETE /api/programmes/{id}` (editor): hidden and disabled, kept for the log.
@@ -323,44 +254,31 @@ async fn delete_programme(
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Editor)?;
-    state.store.delete_programme(ProgrammeId(id))?;
-    audit(
-        &state,
-        &who,
-        "programme.delete",
-        format!("programme {id}"),
-        String::new(),
-    );
+    actions::delete_programme(&state, &who, ProgrammeId(id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ApprovalBody {
     approved: bool,
+    /// The content the approver was shown (`approval.content`); the approval is refused
+    /// (409 `changed`) if the programme no longer has it.
+    #[serde(default)]
+    content: Option<String>,
 }
 
-/// `POST /api/programmes/{id}/approval` `{"approved": true|false}` (approver).
+/// `POST /api/programmes/{id}/approval` `{"approved": true|false, "content"?}` (approver).
 async fn approve(
     State(state): State<PanelState>,
     ApiUser(who): ApiUser,
     Path(id): Path<i64>,
     Json(body): Json<ApprovalBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    who.require(Role::Approver)?;
-    let p = state
-        .store
-        .set_programme_approved(ProgrammeId(id), body.approved)?;
-    audit(
-        &state,
-        &who,
-        if body.approved {
-            "programme.approve"
-        } else {
-            "programme.unapprove"
-        },
-        format!("programme {id}"),
-        p.name.clone(),
-    );
-    Ok(axum::Json(ProgrammeJson::from(&p)))
+    let id = ProgrammeId(id);
+    let p = if body.approved {
+        actions::approve_programme(&state, &who, id, body.content.as_deref())?
+    } else {
+        actions::unapprove_programme(&state, &who, id)?
+    };
+    Ok(axum::Json(ProgrammeJson::with_approval(&state, &p)?))
 }

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use super::approval::{Approvals, Change};
 use super::{Store, StoreError, date, date_text};
 use crate::model::{Campaign, CampaignId, DateRange};
 
@@ -37,11 +38,16 @@ impl Store {
         })
     }
 
-    /// Replaces a campaign's name, theme and dates.
-    pub fn update_campaign(&self, campaign: &Campaign) -> Result<Campaign, StoreError> {
+    /// Replaces a campaign's name, theme and dates; new dates withdraw the approval of its
+    /// programmes unless `approvals` keeps it.
+    pub fn update_campaign(
+        &self,
+        campaign: &Campaign,
+        approvals: Approvals,
+    ) -> Result<Change<Campaign>, StoreError> {
         let name = super::name(&campaign.name, "campaign name")?;
         check_dates(campaign.dates)?;
-        self.write(|tx| {
+        self.change(approvals, |tx| {
             let n = tx.execute(
                 "UPDATE campaigns SET name = ?2, theme = ?3, start_date = ?4, end_date = ?5
                  WHERE id = ?1",
@@ -164,7 +170,13 @@ mod tests {
         assert_eq!(store.campaigns().unwrap(), vec![e, c.clone()]);
         let mut changed = c.clone();
         changed.dates.end = day("2026-07-01");
-        assert_eq!(store.update_campaign(&changed).unwrap(), changed);
+        assert_eq!(
+            store
+                .update_campaign(&changed, Approvals::Withdraw)
+                .map(|c| c.value)
+                .unwrap(),
+            changed
+        );
         assert_eq!(store.campaign(c.id).unwrap(), changed);
     }
 
@@ -190,7 +202,9 @@ mod tests {
             dates: june().dates,
         };
         assert!(matches!(
-            store.update_campaign(&ghost),
+            store
+                .update_campaign(&ghost, Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::NotFound {
                 what: "campaign",
                 id: 9

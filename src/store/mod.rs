@@ -47,6 +47,7 @@
 //! broadcasts carry no programme and are never deduplicated. Apart from finishing an
 //! in-progress row, the log is append-only.
 
+mod approval;
 mod audit;
 mod campaigns;
 mod clips;
@@ -72,6 +73,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 
 use crate::model::{LogId, OccurrenceKey, Playlist};
 
+pub use approval::{Approval, ApprovalState, Approvals, Change};
 pub use audit::AuditEntry;
 pub use campaigns::NewCampaign;
 pub use clips::{ClipSort, InsertedClip, NewClip};

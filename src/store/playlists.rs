@@ -6,11 +6,14 @@
 //! changed it meanwhile, so two staff editing at once never silently lose work.
 //! Single-item edits (insert, move, remove) follow the same rule. A playlist is deleted only
 //! when no programme row refers to it (deleted programmes too: the log refers to them).
+//! A version bump is also what withdraws the approval of programmes playing the playlist
+//! (see `approval`).
 
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::approval::{Approvals, Change};
 use super::{Store, StoreError, clips};
 use crate::model::{ClipId, Playlist, PlaylistId};
 
@@ -71,14 +74,16 @@ impl Store {
         })
     }
 
-    /// Replaces the playlist's items if it is still at `expected_version`; bumps the version.
+    /// Replaces the playlist's items if it is still at `expected_version`; bumps the version,
+    /// which withdraws the approval of programmes playing it unless `approvals` keeps it.
     pub fn replace_playlist_items(
         &self,
         id: PlaylistId,
         expected_version: i64,
         items: &[ClipId],
-    ) -> Result<Playlist, StoreError> {
-        self.write(|tx| {
+        approvals: Approvals,
+    ) -> Result<Change<Playlist>, StoreError> {
+        self.change(approvals, |tx| {
             bump_version(tx, id, expected_version)?;
             tx.execute("DELETE FROM playlist_items WHERE playlist = ?1", [id.0])?;
             write_items(tx, id, items)?;
@@ -86,15 +91,17 @@ impl Store {
         })
     }
 
-    /// Renames the playlist if it is still at `expected_version`; bumps the version.
+    /// Renames the playlist if it is still at `expected_version`; bumps the version (so, like
+    /// any change to a playlist, it withdraws approvals unless `approvals` keeps them).
     pub fn rename_playlist(
         &self,
         id: PlaylistId,
         expected_version: i64,
         name: &str,
-    ) -> Result<Playlist, StoreError> {
+        approvals: Approvals,
+    ) -> Result<Change<Playlist>, StoreError> {
         let name = super::name(name, "playlist name")?;
-        self.write(|tx| {
+        self.change(approvals, |tx| {
             bump_version(tx, id, expected_version)?;
             tx.execute(
                 "UPDATE playlists SET name = ?2 WHERE id = ?1",
@@ -337,12 +344,13 @@ mod tests {
         let (store, c) = store_with_clips(3);
         let p = store.create_playlist("Sáng", &[c[0], c[1]]).unwrap();
         let p2 = store
-            .replace_playlist_items(p.id, 1, &[c[2], c[0]])
+            .replace_playlist_items(p.id, 1, &[c[2], c[0]], Approvals::Withdraw)
+            .map(|c| c.value)
             .unwrap();
         assert_eq!(p2.version, 2);
         assert_eq!(p2.items, vec![c[2], c[0]]);
         // A second editor still holding version 1 loses, and learns what is stored now.
-        match store.replace_playlist_items(p.id, 1, &[c[1]]) {
+        match store.replace_playlist_items(p.id, 1, &[c[1]], Approvals::Withdraw) {
             Err(StoreError::VersionConflict { current }) => assert_eq!(*current, p2),
             other => panic!("expected a conflict, got {other:?}"),
         }
@@ -353,15 +361,22 @@ mod tests {
     fn rename_bumps_version_and_checks_it() {
         let (store, c) = store_with_clips(1);
         let p = store.create_playlist("Sáng", &[c[0]]).unwrap();
-        let renamed = store.rename_playlist(p.id, 1, "Buổi sáng").unwrap();
+        let renamed = store
+            .rename_playlist(p.id, 1, "Buổi sáng", Approvals::Withdraw)
+            .map(|c| c.value)
+            .unwrap();
         assert_eq!((renamed.name.as_str(), renamed.version), ("Buổi sáng", 2));
         assert_eq!(renamed.items, p.items);
         assert!(matches!(
-            store.rename_playlist(p.id, 1, "X"),
+            store
+                .rename_playlist(p.id, 1, "X", Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::VersionConflict { .. })
         ));
         assert!(matches!(
-            store.rename_playlist(p.id, 2, " "),
+            store
+                .rename_playlist(p.id, 2, " ", Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::Invalid(_))
         ));
     }
@@ -379,7 +394,9 @@ mod tests {
         assert!(store.playlists().unwrap().is_empty());
         let p = store.create_playlist("Sáng", &[c[0]]).unwrap();
         assert!(matches!(
-            store.replace_playlist_items(p.id, 1, &[ClipId(99)]),
+            store
+                .replace_playlist_items(p.id, 1, &[ClipId(99)], Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::NotFound {
                 what: "clip",
                 id: 99
@@ -388,8 +405,12 @@ mod tests {
         assert_eq!(store.playlist(p.id).unwrap(), p);
         for result in [
             store.playlist(PlaylistId(5)),
-            store.replace_playlist_items(PlaylistId(5), 1, &[]),
-            store.rename_playlist(PlaylistId(5), 1, "Y"),
+            store
+                .replace_playlist_items(PlaylistId(5), 1, &[], Approvals::Withdraw)
+                .map(|c| c.value),
+            store
+                .rename_playlist(PlaylistId(5), 1, "Y", Approvals::Withdraw)
+                .map(|c| c.value),
         ] {
             assert!(matches!(
                 result,
@@ -407,7 +428,8 @@ mod tests {
         let p = store.create_playlist("Sáng", &[c[0]]).unwrap();
         store.set_clip_archived(c[0], true).unwrap();
         let p2 = store
-            .replace_playlist_items(p.id, 1, &[c[0], c[0]])
+            .replace_playlist_items(p.id, 1, &[c[0], c[0]], Approvals::Withdraw)
+            .map(|c| c.value)
             .unwrap();
         assert_eq!(p2.items, vec![c[0], c[0]]);
     }

@@ -1,6 +1,7 @@
 //! The `programmes` table: schedule entries (cron text, playlist, dates, priority, clash
-//! rule, repeats, chime, enabled, approved). It stores them; it does not compute when they
-//! fire.
+//! rule, repeats, chime, enabled, approval seal). It stores them; it does not compute when
+//! they fire. A programme read back is `approved` only while its seal matches its content
+//! (see `approval`); writing a programme never approves it, except creating one approved.
 //!
 //! Deleting a programme only marks it deleted (and disabled): the broadcast log and the
 //! per-campaign reports keep referring to it, and its id is never reused.
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use super::approval::{Approvals, CONTENT_SQL, Change, seal};
 use super::{Store, StoreError, campaigns, date, date_text, duration, playlists, secs};
 use crate::cron::{CronError, CronExpr};
 use crate::model::{
@@ -42,7 +44,7 @@ pub struct NewProgramme {
     pub chime: bool,
     /// Disabled programmes never fire.
     pub enabled: bool,
-    /// Unapproved programmes never fire when the station requires approval.
+    /// Created approved: its content as created is sealed.
     pub approved: bool,
 }
 
@@ -71,17 +73,27 @@ impl Store {
                 "INSERT INTO programmes (name, cron, playlist, campaign, start_date, end_date,
                      priority, clash_rule, clash_max_wait_s, repeat_count, repeat_pause_s,
                      chime, enabled, approved)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)",
                 values.params(),
             )?;
-            by_id(tx, ProgrammeId(tx.last_insert_rowid()), &self.crons)
+            let id = ProgrammeId(tx.last_insert_rowid());
+            if new.approved {
+                seal(tx, id)?;
+            }
+            by_id(tx, id, &self.crons)
         })
     }
 
-    /// Replaces every field of the programme with this id.
-    pub fn update_programme(&self, programme: &Programme) -> Result<Programme, StoreError> {
+    /// Replaces every field of the programme with this id but its approval (its
+    /// `approved` field is not read): a change to its content withdraws the approval
+    /// unless `approvals` keeps it.
+    pub fn update_programme(
+        &self,
+        programme: &Programme,
+        approvals: Approvals,
+    ) -> Result<Change<Programme>, StoreError> {
         let values = Values::of(programme)?;
-        self.write(|tx| {
+        self.change(approvals, |tx| {
             by_id(tx, programme.id, &self.crons)?;
             values.check_references(tx)?;
             let mut params = values.params().to_vec();
@@ -90,11 +102,17 @@ impl Store {
                 "UPDATE programmes SET name = ?1, cron = ?2, playlist = ?3, campaign = ?4,
                      start_date = ?5, end_date = ?6, priority = ?7, clash_rule = ?8,
                      clash_max_wait_s = ?9, repeat_count = ?10, repeat_pause_s = ?11,
-                     chime = ?12, enabled = ?13, approved = ?14
-                 WHERE id = ?15 AND deleted = 0",
+                     chime = ?12, enabled = ?13
+                 WHERE id = ?14 AND deleted = 0",
                 params.as_slice(),
             )?;
-            by_id(tx, programme.id, &self.crons)
+            Ok(programme.id)
+        })
+        .and_then(|c| {
+            Ok(Change {
+                value: self.programme(c.value)?,
+                withdrawn: c.withdrawn,
+            })
         })
     }
 
@@ -111,19 +129,6 @@ impl Store {
         )
     }
 
-    /// Approves a programme or withdraws the approval.
-    pub fn set_programme_approved(
-        &self,
-        id: ProgrammeId,
-        approved: bool,
-    ) -> Result<Programme, StoreError> {
-        self.set_flag(
-            id,
-            "UPDATE programmes SET approved = ?2 WHERE id = ?1",
-            approved,
-        )
-    }
-
     /// The programme with this id, unless it was deleted.
     pub fn programme(&self, id: ProgrammeId) -> Result<Programme, StoreError> {
         self.read(|tx| by_id(tx, id, &self.crons))
@@ -132,7 +137,7 @@ impl Store {
     /// The programme with this id even if deleted, for the log and reports.
     pub fn programme_including_deleted(&self, id: ProgrammeId) -> Result<Programme, StoreError> {
         self.read(|tx| {
-            let sql = format!("SELECT {COLUMNS} FROM programmes WHERE id = ?1");
+            let sql = format!("SELECT {} FROM programmes WHERE id = ?1", columns());
             tx.query_row(&sql, [id.0], |row| from_row(row, &self.crons))
                 .optional()?
                 .ok_or_else(|| not_found(id))?
@@ -142,7 +147,10 @@ impl Store {
     /// The programmes that are not deleted, by id.
     pub fn programmes(&self) -> Result<Vec<Programme>, StoreError> {
         self.read(|tx| {
-            let sql = format!("SELECT {COLUMNS} FROM programmes WHERE deleted = 0 ORDER BY id");
+            let sql = format!(
+                "SELECT {} FROM programmes WHERE deleted = 0 ORDER BY id",
+                columns()
+            );
             let mut stmt = tx.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |row| from_row(row, &self.crons))?;
             rows.map(|row| row?).collect()
@@ -191,9 +199,18 @@ pub(super) fn priority(text: &str) -> Result<Priority, StoreError> {
     }
 }
 
-/// The columns read by [`from_row`], in order.
-const COLUMNS: &str = "id, name, cron, playlist, campaign, start_date, end_date, priority,
-     clash_rule, clash_max_wait_s, repeat_count, repeat_pause_s, chime, enabled, approved";
+/// The columns read by [`from_row`], in order; the last two are the approval seal and
+/// the content as it is now (approved when they are equal).
+fn columns() -> &'static str {
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        format!(
+            "id, name, cron, playlist, campaign, start_date, end_date, priority, clash_rule,
+             clash_max_wait_s, repeat_count, repeat_pause_s, chime, enabled,
+             approval_seal IS NOT NULL AND approval_seal = {CONTENT_SQL}"
+        )
+    })
+}
 
 /// A programme's values checked and converted for SQL.
 struct Values {
@@ -210,7 +227,6 @@ struct Values {
     pause_s: i64,
     chime: bool,
     enabled: bool,
-    approved: bool,
 }
 
 impl Values {
@@ -241,7 +257,6 @@ impl Values {
             pause_s: secs(p.repeat_pause, "repeat pause")?,
             chime: p.chime,
             enabled: p.enabled,
-            approved: p.approved,
         })
     }
 
@@ -253,8 +268,8 @@ impl Values {
         Ok(())
     }
 
-    /// Parameters ?1 to ?14 of the insert and update statements.
-    fn params(&self) -> [&dyn rusqlite::ToSql; 14] {
+    /// Parameters ?1 to ?13 of the insert and update statements.
+    fn params(&self) -> [&dyn rusqlite::ToSql; 13] {
         [
             &self.name,
             &self.cron,
@@ -269,7 +284,6 @@ impl Values {
             &self.pause_s,
             &self.chime,
             &self.enabled,
-            &self.approved,
         ]
     }
 }
@@ -311,12 +325,15 @@ impl CronCache {
     }
 }
 
-fn by_id(
+pub(super) fn by_id(
     tx: &Transaction<'_>,
     id: ProgrammeId,
     crons: &CronCache,
 ) -> Result<Programme, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM programmes WHERE id = ?1 AND deleted = 0");
+    let sql = format!(
+        "SELECT {} FROM programmes WHERE id = ?1 AND deleted = 0",
+        columns()
+    );
     tx.query_row(&sql, [id.0], |row| from_row(row, crons))
         .optional()?
         .ok_or_else(|| not_found(id))?

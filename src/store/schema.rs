@@ -17,7 +17,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 const APPLICATION_ID: i32 = 0x4c4f_4131;
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[V1, V2_PANEL, V3_PENDING_BROADCASTS, V4_WAITING_BROADCASTS];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    V2_PANEL,
+    V3_PENDING_BROADCASTS,
+    V4_WAITING_BROADCASTS,
+    V5_APPROVAL_SEALS,
+];
 
 /// Version 1: clips, playlists, campaigns, programmes, the broadcast log and meta.
 const V1: &str = "
@@ -207,6 +213,17 @@ ALTER TABLE broadcast_log ADD COLUMN request INTEGER;
 CREATE UNIQUE INDEX broadcast_log_request ON broadcast_log (request) WHERE request IS NOT NULL;
 ";
 
+/// Version 5: an approval covers content. `approval_seal` is the programme's content as
+/// approved (`approval::content_sql!`); a programme is approved only while it matches its
+/// content now. Programmes approved before this version are sealed to what they are now.
+/// (Self-contained: renumber freely if another migration lands first.)
+const V5_APPROVAL_SEALS: &str = concat!(
+    "ALTER TABLE programmes ADD COLUMN approval_seal TEXT;\n",
+    "UPDATE programmes SET approval_seal = ",
+    super::approval::content_sql!(),
+    " WHERE approved = 1;\n"
+);
+
 /// Brings the database at `path` to [`SCHEMA_VERSION`] in one transaction.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     migrate_with(conn, path, MIGRATIONS)
@@ -295,5 +312,30 @@ mod tests {
         assert_eq!(user_version(&conn), 2);
         migrate_with(&mut conn, &path, &[V1, good]).unwrap();
         assert_eq!(user_version(&conn), 2);
+    }
+
+    #[test]
+    fn programmes_approved_before_seals_stay_approved_for_what_they_air() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loa.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate_with(&mut conn, &path, &MIGRATIONS[..3]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO playlists (name) VALUES ('Sáng');
+             INSERT INTO programmes (name, cron, playlist, priority, clash_rule, repeat_count,
+                 repeat_pause_s, chime, enabled, approved)
+             VALUES ('duyệt', '0 6 * * *', 1, 'normal', 'queue', 1, 0, 1, 1, 1),
+                    ('chờ', '0 7 * * *', 1, 'normal', 'queue', 1, 0, 1, 1, 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = super::super::Store::open(&path).unwrap();
+        let approved: Vec<bool> = store
+            .programmes()
+            .unwrap()
+            .iter()
+            .map(|p| p.approved)
+            .collect();
+        assert_eq!(approved, [true, false]);
     }
 }

@@ -1,6 +1,7 @@
 //! Tests of opening and migrating the store, fixtures shared by the per-table tests, and
 //! the submodules testing programmes, the log and crash safety.
 
+mod approval;
 mod crash;
 mod library;
 mod log;

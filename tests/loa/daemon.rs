@@ -1,7 +1,8 @@
 //! The whole daemon in-process on a port-0 listener with a wav output: a broadcast's
 //! captured audio (chime, clips in order, gaps, loudness, ceiling), its log row, and the
 //! HTTP API's contract (health, OpenAPI, error bodies, auth), and an editor's broadcast
-//! held for approval airing only once an approver approves it.
+//! held for approval airing only once an approver approves it. Its station, start and
+//! HTTP helpers are shared with `approval_air`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{read_wav, sound_runs, tone_frequency, write_config, write_tone};
 
-const TOKEN: &str = "test-token-0123456789";
+pub(crate) const TOKEN: &str = "test-token-0123456789";
 
 /// Sends one HTTP/1.1 request and returns (status, body).
 pub(crate) async fn http(
@@ -48,7 +49,7 @@ pub(crate) async fn http(
 /// Asks for a manual broadcast as the panel does: a row among the broadcasts owed, here
 /// written through a second connection (another process, for the daemon), which the
 /// engine notices within a second.
-fn request(
+pub(crate) fn request(
     store: &Store,
     playlist: loa::model::PlaylistId,
     priority: Priority,
@@ -69,16 +70,16 @@ fn request(
         .unwrap();
 }
 
-struct Station {
-    _dir: tempfile::TempDir,
-    config: Config,
-    wav: std::path::PathBuf,
-    playlist: loa::model::PlaylistId,
+pub(crate) struct Station {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) config: Config,
+    pub(crate) wav: std::path::PathBuf,
+    pub(crate) playlist: loa::model::PlaylistId,
 }
 
 /// A station with three generated clips (a quiet 440 Hz, a loud 880 Hz, the quiet one
 /// again) and a short 1 kHz chime, playing to a wav file.
-fn station() -> Station {
+pub(crate) fn station() -> Station {
     let dir = tempfile::tempdir().unwrap();
     let chime = dir.path().join("chime.wav");
     write_tone(&chime, 1000.0, 0.8, -20.0);
@@ -133,7 +134,7 @@ pub(crate) type Running = (
 );
 
 /// Starts the daemon with a clock that says it is synchronised.
-async fn start(config: Config) -> Running {
+pub(crate) async fn start(config: Config) -> Running {
     start_with_clock(
         config,
         Arc::new(SystemClock {

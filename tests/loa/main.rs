@@ -1,9 +1,12 @@
 //! loa's one integration-test binary: the engine simulated over a month, the whole daemon
-//! on a port-0 listener (with the journeys J07 broadcast and J22 clock), the CLI, the real
-//! ALSA path, SIGKILL fault rounds, the Debian package and systemd unit, the panel's routes, /metrics against /healthz, ingest and
-//! export/import, and the upload size limit against the real daemon.
+//! on a port-0 listener (with the journeys J07 broadcast, J08 approval and J22 clock),
+//! changes reaching the air without a restart (J06), the CLI, the real ALSA path, SIGKILL
+//! fault rounds (J21 among them), the Debian package and systemd unit, the panel's routes,
+//! /metrics against /healthz, ingest and export/import, and the upload size limit against
+//! the real daemon.
 
 mod alsa;
+mod approval_air;
 mod broadcast_journey;
 mod cli;
 mod clock_journey;

@@ -16,7 +16,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::{at, new_clip, new_programme};
 use crate::model::{ClipId, Origin, Outcome, PlaylistId, Priority, ProgrammeId};
 use crate::store::{
-    LogEntryDraft, OccurrenceEnd, OccurrenceStart, PROVISIONAL_OUTCOME_DETAIL, Store, StoreError,
+    Approvals, LogEntryDraft, OccurrenceEnd, OccurrenceStart, PROVISIONAL_OUTCOME_DETAIL, Store,
+    StoreError,
 };
 
 /// Set in the child's environment to `ROUND PATH`; its presence makes the test the child.
@@ -236,7 +237,13 @@ fn run_child(round: u64, path: &Path) -> ! {
         store.insert_clip(&new_clip(n)).unwrap();
         ack("clip", n);
         version = store
-            .replace_playlist_items(PLAYLIST, version, &items_for(version + 1))
+            .replace_playlist_items(
+                PLAYLIST,
+                version,
+                &items_for(version + 1),
+                Approvals::Withdraw,
+            )
+            .map(|c| c.value)
             .unwrap()
             .version;
         ack("playlist", version as u64);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{day, new_clip, new_programme, store_with_programme};
 use crate::cron::CronExpr;
 use crate::model::{CampaignId, ClashRule, DateRange, PlaylistId, Priority, ProgrammeId};
-use crate::store::{NewCampaign, Store, StoreError};
+use crate::store::{Approvals, NewCampaign, Store, StoreError};
 
 #[test]
 fn every_field_round_trips() {
@@ -98,7 +98,13 @@ fn update_and_flags_change_the_row() {
     p.name = "Bản tin chiều".to_owned();
     p.cron = CronExpr::parse("0 17 * * *").unwrap();
     p.repeat = 3;
-    assert_eq!(store.update_programme(&p).unwrap(), p);
+    assert_eq!(
+        store
+            .update_programme(&p, Approvals::Withdraw)
+            .map(|c| c.value)
+            .unwrap(),
+        p
+    );
     assert_eq!(store.programme(id).unwrap(), p);
     assert!(!store.set_programme_enabled(id, false).unwrap().enabled);
     assert!(store.set_programme_approved(id, true).unwrap().approved);
@@ -121,14 +127,18 @@ fn bad_programmes_are_rejected() {
     unnamed.name = " ".to_owned();
     for bad in [zero_repeat, reversed, unnamed] {
         assert!(matches!(
-            store.update_programme(&bad),
+            store
+                .update_programme(&bad, Approvals::Withdraw)
+                .map(|c| c.value),
             Err(StoreError::Invalid(_))
         ));
     }
     let mut no_playlist = base.clone();
     no_playlist.playlist = PlaylistId(77);
     assert!(matches!(
-        store.update_programme(&no_playlist),
+        store
+            .update_programme(&no_playlist, Approvals::Withdraw)
+            .map(|c| c.value),
         Err(StoreError::NotFound {
             what: "playlist",
             id: 77
@@ -137,7 +147,9 @@ fn bad_programmes_are_rejected() {
     let mut no_campaign = base.clone();
     no_campaign.campaign = Some(CampaignId(78));
     assert!(matches!(
-        store.update_programme(&no_campaign),
+        store
+            .update_programme(&no_campaign, Approvals::Withdraw)
+            .map(|c| c.value),
         Err(StoreError::NotFound {
             what: "campaign",
             id: 78
@@ -146,7 +158,9 @@ fn bad_programmes_are_rejected() {
     let mut ghost = base.clone();
     ghost.id = ProgrammeId(79);
     assert!(matches!(
-        store.update_programme(&ghost),
+        store
+            .update_programme(&ghost, Approvals::Withdraw)
+            .map(|c| c.value),
         Err(StoreError::NotFound {
             what: "programme",
             id: 79
@@ -164,7 +178,9 @@ fn delete_hides_but_keeps_the_programme_and_its_id() {
     for result in [
         store.programme(id),
         store.set_programme_enabled(id, true),
-        store.update_programme(&p),
+        store
+            .update_programme(&p, Approvals::Withdraw)
+            .map(|c| c.value),
     ] {
         assert!(matches!(
             result,
@@ -196,7 +212,10 @@ fn a_changed_cron_is_read_back_through_the_parse_cache() {
     assert_eq!(before[0].cron.as_str(), "30 5 * * MON-FRI");
     let mut p = store.programme(id).unwrap();
     p.cron = CronExpr::parse("0 17 * * *").unwrap();
-    store.update_programme(&p).unwrap();
+    store
+        .update_programme(&p, Approvals::Withdraw)
+        .map(|c| c.value)
+        .unwrap();
     let after = store.programmes().unwrap();
     assert_eq!(after[0].cron, CronExpr::parse("0 17 * * *").unwrap());
     let from = super::at("2026-06-01T00:00:00Z");

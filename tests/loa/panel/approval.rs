@@ -11,7 +11,7 @@ use super::{Panel, Session, bearer, error_code};
 use crate::support::write_tone;
 
 /// A non-empty playlist written straight into the panel's database; returns its id.
-fn playlist(p: &Panel) -> i64 {
+pub(super) fn playlist(p: &Panel) -> i64 {
     let store = loa::store::Store::open(&p.dir.path().join("data/loa.db")).unwrap();
     let wav = p.dir.path().join("khau-hieu.wav");
     write_tone(&wav, 440.0, 1.0, -20.0);
@@ -25,7 +25,7 @@ fn playlist(p: &Panel) -> i64 {
         .0
 }
 
-async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> Session {
+pub(super) async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> Session {
     let r = p
         .call(
             "POST",
@@ -39,18 +39,18 @@ async fn user(p: &Panel, admin: &Session, name: &str, role: &str) -> Session {
         .await
 }
 
-fn requests(p: &mut Panel) -> Vec<loa::store::WaitingBroadcast> {
+pub(super) fn requests(p: &mut Panel) -> Vec<loa::store::WaitingBroadcast> {
     p.new_requests()
 }
 
-fn requested_by(w: &loa::store::WaitingBroadcast) -> &str {
+pub(super) fn requested_by(w: &loa::store::WaitingBroadcast) -> &str {
     match &w.origin {
         loa::model::Origin::Manual { requested_by } => requested_by,
         loa::model::Origin::Scheduled { .. } => panic!("a programme's occurrence: {w:?}"),
     }
 }
 
-fn actions(audit: &Value) -> Vec<String> {
+pub(super) fn actions(audit: &Value) -> Vec<String> {
     audit
         .as_array()
         .unwrap()

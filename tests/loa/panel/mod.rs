@@ -19,6 +19,8 @@ use crate::support::write_config;
 mod access;
 mod admin;
 mod approval;
+mod approval_content;
+mod forms;
 mod hardening;
 mod refusals;
 mod resources;
