@@ -212,7 +212,6 @@ fn render(
     ))
 }
 
-
 fn selected(on: bool) -> &'static str {
     if on { " selected" } else { "" }
 }

@@ -23,8 +23,7 @@ type Params = HashMap<String, String>;
 
 /// The campaign page routes.
 pub(super) fn routes() -> Router<PanelState> {
-    Router::new()
-        .route("/campaigns", get(campaigns).post(create_campaign))
+    Router::new().route("/campaigns", get(campaigns).post(create_campaign))
 }
 
 /// `GET /campaigns`.

@@ -139,7 +139,13 @@ pub(super) fn request(
     }
     // With approval, even an approver's own broadcast airs only what it was asked with.
     let version = if state.config.station.approval_required {
-        Some(state.store.playlist(playlist).map_err(ApiError::from)?.version)
+        Some(
+            state
+                .store
+                .playlist(playlist)
+                .map_err(ApiError::from)?
+                .version,
+        )
     } else {
         None
     };
